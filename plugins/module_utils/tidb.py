@@ -1,0 +1,108 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tidbops.manager contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The TiDB SQL connection (PyMySQL), shared by every module that speaks SQL."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import re
+import traceback
+
+from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
+
+try:
+    import pymysql
+    HAS_PYMYSQL = True
+    PYMYSQL_IMPORT_ERROR = None
+except ImportError:
+    HAS_PYMYSQL = False
+    PYMYSQL_IMPORT_ERROR = traceback.format_exc()
+
+# MySQL error numbers TiDB also uses for a refused login.
+AUTH_ERRORS = (1045, 1044, 1698)
+
+
+def tidb_argument_spec():
+    return dict(
+        login_host=dict(type="str", default="127.0.0.1"),
+        login_port=dict(type="int", default=4000),
+        login_user=dict(type="str", default="root"),
+        login_password=dict(type="str", default="", no_log=True),
+        connect_timeout=dict(type="int", default=10),
+        ca_cert=dict(type="path", aliases=["ssl_ca"]),
+        client_cert=dict(type="path", aliases=["ssl_cert"]),
+        client_key=dict(type="path", aliases=["ssl_key"]),
+        check_hostname=dict(type="bool"),
+    )
+
+
+def connection_params(params):
+    """PyMySQL keyword arguments from module params (tidb_argument_spec keys)."""
+    kwargs = dict(
+        host=params["login_host"],
+        port=params["login_port"],
+        user=params["login_user"],
+        password=params["login_password"] or "",
+        connect_timeout=params["connect_timeout"],
+        autocommit=True,
+        charset="utf8mb4",
+    )
+    ssl = {}
+    for option, key in (("ca_cert", "ca"), ("client_cert", "cert"), ("client_key", "key")):
+        if params.get(option):
+            ssl[key] = params[option]
+    if params.get("check_hostname") is not None:
+        ssl["check_hostname"] = params["check_hostname"]
+    if ssl:
+        kwargs["ssl"] = ssl
+    return kwargs
+
+
+def tidb_connect(params):
+    """Open a connection; raises TidbOpsError with TIDB_AUTH_FAILED/TIDB_CONNECTION_FAILED."""
+    if not HAS_PYMYSQL:
+        raise TidbOpsError("MISSING_LIBRARY", "the PyMySQL library is required on the managed node",
+                           exception=PYMYSQL_IMPORT_ERROR)
+    where = "%s:%s" % (params["login_host"], params["login_port"])
+    try:
+        return pymysql.connect(**connection_params(params))
+    except pymysql.err.OperationalError as exc:
+        errno = exc.args[0] if exc.args else None
+        if errno in AUTH_ERRORS:
+            raise TidbOpsError("TIDB_AUTH_FAILED", "TiDB at %s refused user %s: %s; check login_user "
+                               "and login_password" % (where, params["login_user"], exc.args[-1]),
+                               sql_errno=errno)
+        raise TidbOpsError("TIDB_CONNECTION_FAILED", "cannot connect to TiDB at %s: %s"
+                           % (where, exc.args[-1] if exc.args else exc), sql_errno=errno)
+    except Exception as exc:  # pylint: disable=broad-except
+        raise TidbOpsError("TIDB_CONNECTION_FAILED", "cannot connect to TiDB at %s: %s" % (where, exc))
+
+
+def run_sql(connection, statement, args=None):
+    """Execute one statement; return (rows as dicts or None, rowcount, warnings)."""
+    try:
+        with connection.cursor(pymysql.cursors.DictCursor) as cursor:
+            cursor.execute(statement, args)
+            rows = list(cursor.fetchall()) if cursor.description else None
+            rowcount = cursor.rowcount
+            warnings = []
+            if getattr(cursor, "warning_count", 0):
+                cursor.execute("SHOW WARNINGS")
+                warnings = list(cursor.fetchall())
+            return rows, rowcount, warnings
+    except pymysql.err.MySQLError as exc:
+        errno = exc.args[0] if exc.args else None
+        message = exc.args[-1] if exc.args else str(exc)
+        raise TidbOpsError("TIDB_QUERY_FAILED", "statement failed (%s): %s" % (errno, message),
+                           statement=statement, sql_errno=errno)
+
+
+READ_ONLY = re.compile(r"^\s*(\(\s*)*(SELECT|SHOW|DESC|DESCRIBE|EXPLAIN|WITH)\b", re.I)
+
+
+def is_read_only(statement):
+    """True for statements that read only (SELECT ... FOR UPDATE/INTO aside)."""
+    if not READ_ONLY.match(statement):
+        return False
+    return not re.search(r"\bINTO\s+(OUTFILE|DUMPFILE)\b|\bFOR\s+UPDATE\b", statement, re.I)

@@ -1,0 +1,98 @@
+"""Real processes for the sandbox tests: one MariaDB per session, TiDB stand-ins on demand.
+
+Every process carries the session's owner tag (procs.OWNER_ENV), so the teardown can
+prove nothing was left behind.
+"""
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from tests.sandbox import procs
+from tests.sandbox.mariadb import MariaDB
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))))
+
+
+@pytest.fixture(scope="session")
+def sandbox_owner(tmp_path_factory):
+    owner = str(tmp_path_factory.mktemp("sandbox"))
+    yield owner
+    leftovers = procs.owned_pids(owner)
+    procs.terminate(leftovers)
+    assert not leftovers, "processes left behind: %s" % leftovers
+
+
+@pytest.fixture(scope="session")
+def mariadb(sandbox_owner):
+    db = MariaDB(os.path.join(sandbox_owner, "storage"), procs.free_port(), sandbox_owner)
+    db.initialize()
+    db.start()
+    yield db
+    db.stop()
+
+
+class StandIn:
+    """One `python -m tests.sandbox.tidb` process, run as the tiup stand-in runs it.
+
+    Started with Popen rather than procs.spawn_daemon so a test can read its exit code.
+    """
+
+    def __init__(self, mariadb, owner, version="v7.5.1", cluster="unit"):
+        self.port = procs.free_port()
+        self.status_port = procs.free_port()
+        self.owner = owner
+        self.state_dir = os.path.join(owner, "state")
+        self.log_path = os.path.join(owner, "tidb.log")
+        os.makedirs(owner, exist_ok=True)
+        argv = [sys.executable, "-m", "tests.sandbox.tidb",
+                "--host", "127.0.0.1", "--port", str(self.port),
+                "--status-port", str(self.status_port),
+                "--backend-port", str(mariadb.port),
+                "--backend-socket", mariadb.socket_path,
+                "--version", version, "--cluster", cluster, "--state-dir", self.state_dir]
+        env = dict(os.environ, PYTHONPATH=REPO_ROOT)
+        env[procs.OWNER_ENV] = os.path.abspath(owner)
+        with open(self.log_path, "ab") as log:
+            self.proc = subprocess.Popen(  # pylint: disable=consider-using-with
+                argv, cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, stdout=log,
+                stderr=subprocess.STDOUT, start_new_session=True)
+        ready = procs.wait_until(
+            lambda: self.proc.poll() is not None
+            or procs.port_open(self.port) and procs.port_open(self.status_port), 15)
+        if not ready or self.proc.poll() is not None:
+            self.kill()
+            raise RuntimeError("stand-in did not start; log:\n" + self.log())
+
+    def log(self):
+        with open(self.log_path, encoding="utf-8", errors="replace") as fh:
+            return fh.read()
+
+    def terminate(self, timeout=10):
+        """SIGTERM; returns the exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(timeout=timeout)
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def start_standin(mariadb, sandbox_owner):
+    """Factory: start_standin(name) -> StandIn; all are stopped at the end of the test."""
+    started = []
+
+    def start(name="tidb", **kw):
+        standin = StandIn(mariadb, os.path.join(sandbox_owner, name), **kw)
+        started.append(standin)
+        return standin
+
+    yield start
+    for standin in started:
+        standin.kill()
