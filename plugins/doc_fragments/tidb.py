@@ -57,5 +57,6 @@ options:
 requirements:
   - PyMySQL >= 1.0 on the managed node
 notes:
-  - Set these once for all modules with C(module_defaults) and the group C(group/tidbops.manager.all).
+  - Every module of the collection accepts these options, so that C(module_defaults) with the group
+    C(group/tidbops.manager.all) can set them once; a module that does not speak SQL ignores them.
 '''

@@ -19,6 +19,18 @@ options:
       - The TiUP home directory (sets E(TIUP_HOME) for tiup), which holds the clusters' metadata.
       - By default tiup's own default applies (E(TIUP_HOME) if set, else C(~/.tiup)).
     type: path
+  ssh_user:
+    description:
+      - The SSH user tiup connects to the cluster's hosts as (C(tiup cluster deploy --user)).
+    type: str
+  ssh_identity_file:
+    description:
+      - The SSH private key for O(ssh_user) (C(--identity_file)). tiup needs a key, a password or
+        an ssh-agent to reach the hosts.
+    type: path
 requirements:
-  - tiup (with the cluster component) on the managed node
+  - tiup (with the cluster component) on the managed node, for the modules that run it
+notes:
+  - Every module of the collection accepts these options, so that C(module_defaults) with the group
+    C(group/tidbops.manager.all) can set them once; a module that does not run tiup ignores them.
 '''

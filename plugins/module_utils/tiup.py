@@ -20,6 +20,8 @@ def tiup_argument_spec():
     return dict(
         tiup_path=dict(type="path"),
         tiup_home=dict(type="path"),
+        ssh_user=dict(type="str"),
+        ssh_identity_file=dict(type="path"),
     )
 
 

@@ -65,14 +65,6 @@ options:
     type: list
     elements: str
     default: []
-  ssh_user:
-    description:
-      - The SSH user tiup connects to the hosts as when deploying (C(tiup cluster deploy --user)).
-    type: str
-  ssh_identity_file:
-    description:
-      - The SSH private key for O(ssh_user) (C(--identity_file)).
-    type: path
   wait_timeout:
     description:
       - Seconds tiup waits for an instance to come up or go down (C(--wait-timeout)).
@@ -84,6 +76,7 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
+  - tidbops.manager.tidb
   - tidbops.manager.tiup
   - ansible.builtin.action_common_attributes
 attributes:
@@ -201,7 +194,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
 from ansible_collections.tidbops.manager.plugins.module_utils.http_api import PdClient
 from ansible_collections.tidbops.manager.plugins.module_utils.polling import poll_until
-from ansible_collections.tidbops.manager.plugins.module_utils.tiup import Tiup, tiup_argument_spec
+from ansible_collections.tidbops.manager.plugins.module_utils.common import common_argument_spec
+from ansible_collections.tidbops.manager.plugins.module_utils.tiup import Tiup
 from ansible_collections.tidbops.manager.plugins.module_utils import topology as topo
 
 try:
@@ -410,8 +404,7 @@ class ClusterTask(object):
 
 
 def main():
-    argument_spec = tiup_argument_spec()
-    argument_spec.update(
+    argument_spec = common_argument_spec(
         name=dict(type="str", required=True, aliases=["cluster_name"]),
         state=dict(type="str", default="present",
                    choices=["present", "started", "stopped", "restarted", "absent"]),
@@ -420,8 +413,6 @@ def main():
         topology_file=dict(type="path"),
         roles=dict(type="list", elements="str", default=[]),
         nodes=dict(type="list", elements="str", default=[]),
-        ssh_user=dict(type="str"),
-        ssh_identity_file=dict(type="path"),
         wait_timeout=dict(type="int", default=120),
         force=dict(type="bool", default=False),
     )

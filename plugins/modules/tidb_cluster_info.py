@@ -42,6 +42,7 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
+  - tidbops.manager.tidb
   - tidbops.manager.tiup
   - ansible.builtin.action_common_attributes
 
@@ -116,7 +117,8 @@ clusters:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
-from ansible_collections.tidbops.manager.plugins.module_utils.tiup import Tiup, tiup_argument_spec
+from ansible_collections.tidbops.manager.plugins.module_utils.common import common_argument_spec
+from ansible_collections.tidbops.manager.plugins.module_utils.tiup import Tiup
 from ansible_collections.tidbops.manager.plugins.module_utils import topology as topo
 
 
@@ -138,8 +140,7 @@ def describe(tiup, listed, params):
 
 
 def main():
-    argument_spec = tiup_argument_spec()
-    argument_spec.update(
+    argument_spec = common_argument_spec(
         name=dict(type="str", aliases=["cluster_name"]),
         roles=dict(type="list", elements="str", default=[]),
         nodes=dict(type="list", elements="str", default=[]),

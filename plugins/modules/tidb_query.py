@@ -43,6 +43,7 @@ options:
     default: false
 extends_documentation_fragment:
   - tidbops.manager.tidb
+  - tidbops.manager.tiup
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -111,9 +112,10 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.tidbops.manager.plugins.module_utils.common import common_argument_spec
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
 from ansible_collections.tidbops.manager.plugins.module_utils.tidb import (
-    is_read_only, run_sql, tidb_argument_spec, tidb_connect)
+    is_read_only, run_sql, tidb_connect)
 
 ROW_WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE|LOAD)\b", re.I)
 # "database/table/key already exists" or "doesn't exist" notes of IF [NOT] EXISTS statements.
@@ -141,8 +143,7 @@ def plain(value):
 
 
 def main():
-    argument_spec = tidb_argument_spec()
-    argument_spec.update(
+    argument_spec = common_argument_spec(
         query=dict(type="list", elements="str", required=True),
         positional_args=dict(type="list", elements="raw"),
         named_args=dict(type="dict"),

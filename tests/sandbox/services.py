@@ -276,14 +276,12 @@ class Sandbox(object):
         if s3:
             out.write("  s3 %s (pid %s): %s\n" % (s3.get("endpoint"), s3.get("pid"),
                                                  "up" if self.s3_healthy(services) else "down"))
-        from tests.sandbox.tiup import runtime as rt
         for name in self.clusters():
             state_dir = os.path.join(self.dir, "clusters", name)
             pids = procs.owned_pids(state_dir)
             out.write("  cluster %s: %d process(es)\n" % (name, len(pids)))
         owned = procs.owned_pids(self.dir)
         out.write("  processes owned by the sandbox: %d\n" % len(owned))
-        del rt
         return up
 
 

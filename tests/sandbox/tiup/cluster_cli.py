@@ -5,16 +5,13 @@ Messages, flags, JSON mode, confirmations and error texts follow pingcap/tiup
 The work itself is done in the sandbox (runtime.py): instances are local processes, the
 data lives in the cluster's MariaDB.
 """
-import datetime
 import fcntl
 import getpass
 import os
 import random
 import shutil
 import threading
-import time
 
-from tests.sandbox import procs
 from tests.sandbox.tiup import env as tiup_env
 from tests.sandbox.tiup import flags as F
 from tests.sandbox.tiup import runtime as rt
@@ -203,7 +200,7 @@ def whole_cluster(topo, roles, nodes):
 def start_components(ctx, meta, roles, nodes):
     topo = meta.topology
     runtime = rt.ClusterRuntime(meta.name)
-    db = runtime.mariadb()
+    db = runtime.ensure_storage_port()
     if not db.running():
         try:
             db.start(timeout=max(30, ctx.wait_timeout))
@@ -993,7 +990,14 @@ def main(argv):
             _stdout(root_help())
         return 0
     if sub in NOT_EMULATED:
-        return Printer("default").finish(TiupError(
+        # a real subcommand: the display mode is set before it fails
+        mode = "default"
+        for i, arg in enumerate(rest):
+            if arg == "--format" and i + 1 < len(rest):
+                mode = rest[i + 1]
+            elif arg.startswith("--format="):
+                mode = arg.split("=", 1)[1]
+        return Printer(mode).finish(TiupError(
             "sandbox: `tiup cluster %s` is not emulated by the TiDB sandbox" % sub))
     if sub not in SUBCOMMANDS:
         return Printer("default").finish(TiupError('unknown command "%s" for "%s"' % (sub, ARG0)))

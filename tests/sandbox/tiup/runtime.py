@@ -73,6 +73,17 @@ class ClusterRuntime(object):
         state = self.load_state()
         return MariaDB(self.path("mariadb"), state.get("mariadb_port", 0), self.owner)
 
+    def ensure_storage_port(self):
+        """The MariaDB, moved to a new free port when a stopped server's remembered port has
+        been taken by something else meanwhile (the TiDB run arguments follow the state)."""
+        db = self.mariadb()
+        if not db.running() and port_in_use("127.0.0.1", db.port):
+            state = self.load_state()
+            state["mariadb_port"] = procs.free_port()
+            self.save_state(state)
+            db = self.mariadb()
+        return db
+
     def init_storage(self):
         """deploy: a fresh state dir and an initialised (stopped) MariaDB."""
         self.wipe()

@@ -53,7 +53,8 @@ def test_up_status_down(tmp_path):
     try:
         with open(os.path.join(directory, "env.json")) as handle:
             env = json.load(handle)
-        assert set(env) >= {"s3", "tiup_home", "bin_dir", "path", "dir"}
+        assert set(env) >= {"s3", "tiup_home", "bin_dir", "path", "dir", "ssh_key"}
+        assert os.path.isfile(env["ssh_key"]) and os.path.isfile(env["ssh_key"] + ".pub")
         assert set(env["s3"]) == {"endpoint", "region", "bucket", "access_key", "secret_key"}
         assert env["path"].split(os.pathsep)[0] == env["bin_dir"] == os.path.join(directory, "bin")
         assert env["tiup_home"] == os.path.join(directory, "tiup")
@@ -90,7 +91,7 @@ def test_crashed_run_is_cleaned_by_up_and_down(tmp_path):
         handle.write(sandbox("topology", "--pd", "1", "--tikv", "1", "--tidb", "1").stdout)
     # a parent that brings everything up, then dies hard
     script = ("%s -m tests.sandbox up --dir %s >/dev/null && . %s/env.sh && "
-              "tiup cluster deploy crash v7.5.1 %s -y >/dev/null && "
+              "tiup cluster deploy crash v7.5.1 %s -y -i \"$TIDBOPS_SSH_KEY\" >/dev/null && "
               "tiup cluster start crash -y >/dev/null && touch %s/ready && sleep 300"
               % (sys.executable, directory, directory, topo, directory))
     parent = subprocess.Popen(["sh", "-c", script], cwd=REPO_ROOT,  # pylint: disable=consider-using-with

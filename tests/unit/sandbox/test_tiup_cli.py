@@ -45,10 +45,24 @@ def home(tmp_path, monkeypatch):
     return tmp_path
 
 
+@pytest.fixture(scope="module")
+def key(tmp_path_factory):
+    from tests.sandbox.tiup.runtime import generate_ssh_key
+    directory = tmp_path_factory.mktemp("ssh")
+    generate_ssh_key(str(directory))
+    return str(directory / "id_rsa")
+
+
 @pytest.fixture
-def cli(home, capsys):
+def cli(home, capsys, key, monkeypatch):
+    monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+
     def run(*args):
-        code = cluster_cli.main([str(a) for a in args])
+        args = [str(a) for a in args]
+        if args and args[0] == "deploy" and "--no-key" not in args:
+            args += ["-i", key]
+        args = [a for a in args if a != "--no-key"]
+        code = cluster_cli.main(args)
         out = capsys.readouterr()
         return code, out.out, out.err
     return run
@@ -178,6 +192,20 @@ def test_unreachable_host_and_labels(cli, home):
         "127.0.0.1:30160:\n\tmultiple TiKV instances are deployed at the same host but location "
         "label missing\n127.0.0.1:30161:\n\tmultiple TiKV instances are deployed at the same host "
         "but location label missing\n")
+
+
+def test_ssh_credentials_are_required(cli, home, tmp_path):
+    path = write(home, GOOD)
+    code, out, err = cli("deploy", "t1", "v7.5.1", path, "-y", "--format", "json", "--no-key",
+                         "-i", str(tmp_path / "none"))
+    assert trailer(err)["error"] == ("tui.id_read_failed: none of ssh password, identity file, "
+                                     "SSH_AUTH_SOCK specified")
+    bad = write(home, "not a key\n", "bad_key")
+    code, out, err = cli("deploy", "t1", "v7.5.1", path, "-y", "--format", "json", "--no-key",
+                         "-i", bad)
+    assert trailer(err)["error"].startswith(
+        "tui.id_read_failed: Failed to read SSH identity file '%s'" % bad)
+    assert not S.cluster_exists("t1")
 
 
 def test_deploy_confirmation(cli, home):

@@ -52,6 +52,13 @@ def sandbox_dir(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
+def key(sandbox_dir):
+    from tests.sandbox.tiup.runtime import generate_ssh_key
+    generate_ssh_key(os.path.join(sandbox_dir, "ssh"))
+    return os.path.join(sandbox_dir, "ssh", "id_rsa")
+
+
+@pytest.fixture(scope="module")
 def topo(sandbox_dir):
     text = topology_yaml(pd=1, tikv=3, tidb=1)
     path = os.path.join(sandbox_dir, "topology.yaml")
@@ -79,9 +86,9 @@ def statuses(doc):
     return {inst["id"]: inst["status"] for inst in doc["instances"]}
 
 
-def test_deploy_json_mode(sandbox_dir, topo):
+def test_deploy_json_mode(sandbox_dir, topo, key):
     result = tiup(sandbox_dir, "cluster", "deploy", NAME, "v7.5.1", topo[0], "--yes",
-                  "--format", "json")
+                  "--format", "json", "-i", key)
     assert result.returncode == 0, result.stderr
     assert trailer(result) == {"exit_code": 0}
     lines = [json.loads(line) for line in result.stdout.splitlines()]
@@ -207,12 +214,13 @@ def test_list_and_show_config(sandbox_dir):
     assert result.stdout.startswith("global:\n    user: tidb\n")
 
 
-def test_duplicate_name(sandbox_dir, topo):
-    result = tiup(sandbox_dir, "cluster", "deploy", NAME, "v7.5.1", topo[0], "-y", "--format", "json")
+def test_duplicate_name(sandbox_dir, topo, key):
+    result = tiup(sandbox_dir, "cluster", "deploy", NAME, "v7.5.1", topo[0], "-y", "--format", "json",
+                  "--identity_file", key)
     assert result.returncode == 1
     assert trailer(result) == {"exit_code": 1,
                                "error": "deploy.name_dup: Cluster name '%s' is duplicated" % NAME}
-    result = tiup(sandbox_dir, "cluster", "deploy", NAME, "v7.5.1", topo[0], "-y")
+    result = tiup(sandbox_dir, "cluster", "deploy", NAME, "v7.5.1", topo[0], "-y", "-i", key)
     assert result.returncode == 1
     assert "Error: Cluster name '%s' is duplicated (deploy.name_dup)" % NAME in result.stderr
     assert "Please specify another cluster name" in result.stderr

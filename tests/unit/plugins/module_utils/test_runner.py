@@ -1,0 +1,56 @@
+"""CommandRunner: secrets reach the child only through env or 0600 files, never argv or output."""
+import os
+import stat
+
+import pytest
+
+from ansible_collections.tidbops.manager.plugins.module_utils.runner import (
+    MASK, CommandRunner, mask_secrets)
+
+
+class FakeModule(object):
+    """Records what run_command got and answers like a child that echoes its secret."""
+
+    def __init__(self, stdout="", stderr="", rc=0):
+        self.calls = []
+        self.answer = (rc, stdout, stderr)
+        self.file_modes = {}
+
+    def run_command(self, argv, environ_update=None, cwd=None, data=None, binary_data=False):
+        self.calls.append(dict(argv=argv, env=environ_update, cwd=cwd))
+        for arg in argv:
+            if os.path.isfile(arg):
+                self.file_modes[arg] = (stat.S_IMODE(os.stat(arg).st_mode), open(arg).read())
+        return self.answer
+
+
+def test_secret_in_argv_is_refused_before_running():
+    module = FakeModule()
+    with pytest.raises(ValueError):
+        CommandRunner(module).run(["tool", "--password=hunter2"], secret_env={"PW": "hunter2"})
+    assert module.calls == []
+
+
+def test_secret_env_reaches_child_and_is_masked_in_output():
+    module = FakeModule(stdout="connected with hunter2", stderr="hunter2 failed")
+    result = CommandRunner(module).run(["tool", "--user", "root"], secret_env={"PW": "hunter2"})
+    assert module.calls[0]["env"]["PW"] == "hunter2"
+    assert "hunter2" not in result.stdout + result.stderr + result.cmd
+    assert MASK in result.stdout
+
+
+def test_secret_file_is_0600_and_removed_afterwards():
+    module = FakeModule()
+    runner = CommandRunner(module)
+    result = runner.run(["tool", "--config", "@CFG@"], secret_files={"@CFG@": ("tool.toml", "pw = 's3'")})
+    path = module.calls[0]["argv"][2]
+    assert path.endswith("tool.toml")
+    assert module.file_modes[path] == (0o600, "pw = 's3'")
+    assert not os.path.exists(path) and not os.path.exists(os.path.dirname(path))
+    assert "s3'" not in result.cmd
+    assert runner.history == [result.cmd]
+
+
+def test_mask_secrets_handles_lists_and_empty_values():
+    assert mask_secrets(["a-x", "b"], ["x", ""]) == ["a-" + MASK, "b"]
+    assert mask_secrets("", ["x"]) == ""

@@ -1,0 +1,102 @@
+"""Topology checks made before tiup runs, and drift between requested and deployed."""
+import copy
+
+import pytest
+
+from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
+from ansible_collections.tidbops.manager.plugins.module_utils import topology as topo
+
+BASE = {
+    "global": {"user": "tidb", "deploy_dir": "/tidb-deploy"},
+    "pd_servers": [{"host": "10.0.0.1"}],
+    "tikv_servers": [{"host": "10.0.0.2"}, {"host": "10.0.0.3", "port": 20161}],
+    "tidb_servers": [{"host": "10.0.0.4"}],
+}
+
+
+def code_of(func, *args):
+    with pytest.raises(TidbOpsError) as caught:
+        func(*args)
+    return caught.value.code
+
+
+@pytest.mark.parametrize("version", ["v7.5.1", "v8.5.0-alpha", "nightly", "v6.5.10"])
+def test_good_versions(version):
+    topo.validate_version(version)
+
+
+@pytest.mark.parametrize("version", ["7.5.1", "v7.5", "latest", "", None, "v7.5.1 ; rm -rf /"])
+def test_bad_versions(version):
+    assert code_of(topo.validate_version, version) == "CLUSTER_VERSION_INVALID"
+
+
+@pytest.mark.parametrize("mutate", [
+    lambda t: t.update(pd_servers="nope"),
+    lambda t: t.update(tikv_nodes=[]),
+    lambda t: t["tikv_servers"].append({"port": 1}),
+    lambda t: t["tikv_servers"].append({"host": "10.0.0.2"}),
+    lambda t: t["tidb_servers"].append({"host": "h", "port": "4000"}),
+    lambda t: t["tidb_servers"].append({"host": "h", "status_port": 70000}),
+    lambda t: t.pop("pd_servers"),
+    lambda t: t.update(global_="x") or t.update({"global": ["x"]}),
+])
+def test_malformed_topologies(mutate):
+    broken = copy.deepcopy(BASE)
+    mutate(broken)
+    assert code_of(topo.validate_topology, broken) == "CLUSTER_TOPOLOGY_INVALID"
+
+
+def test_instances_use_default_ports():
+    topo.validate_topology(BASE)
+    assert topo.topology_instances(BASE) == [
+        ("pd", "10.0.0.1:2379"), ("tidb", "10.0.0.4:4000"),
+        ("tikv", "10.0.0.2:20160"), ("tikv", "10.0.0.3:20161")]
+
+
+def test_selection_must_exist():
+    instances = topo.topology_instances(BASE)
+    topo.validate_selection(instances, ["tikv"], ["10.0.0.3:20161"])
+    assert code_of(topo.validate_selection, instances, ["tiflash"], []) == "CLUSTER_NODE_NOT_FOUND"
+    assert code_of(topo.validate_selection, instances, [], ["10.0.0.9:1"]) == "CLUSTER_NODE_NOT_FOUND"
+
+
+def test_select_instances_applies_both_filters():
+    listed = [{"id": "a:1", "role": "tikv"}, {"id": "b:1", "role": "pd"}, {"id": "c:1", "role": "tikv"}]
+    assert topo.select_instances(listed, ["tikv"], []) == [listed[0], listed[2]]
+    assert topo.select_instances(listed, ["tikv"], ["c:1", "b:1"]) == [listed[2]]
+    assert topo.select_instances(listed, [], []) == listed
+
+
+def deployed():
+    """What show-config prints for BASE: defaults filled in, relative paths made absolute."""
+    filled = copy.deepcopy(BASE)
+    filled["global"].update(ssh_port=22, data_dir="data")
+    filled["pd_servers"][0].update(client_port=2379, peer_port=2380, deploy_dir="/tidb-deploy/pd-2379")
+    for tikv in filled["tikv_servers"]:
+        tikv.setdefault("port", 20160)
+        tikv.update(status_port=20180)
+    filled["tidb_servers"][0].update(port=4000, status_port=10080)
+    return filled
+
+
+def test_no_drift_when_only_defaults_differ():
+    assert topo.topology_drift(BASE, deployed()) == []
+
+
+def test_drift_lists_added_removed_and_changed():
+    wanted = copy.deepcopy(BASE)
+    wanted["tidb_servers"].append({"host": "10.0.0.5"})
+    wanted["tikv_servers"].pop(0)
+    wanted["pd_servers"][0]["peer_port"] = 2390
+    wanted["server_configs"] = {"tikv": {"storage.reserve-space": "0"}}
+    found = topo.topology_drift(wanted, deployed())
+    assert any("10.0.0.5:4000 is requested but not deployed" in d for d in found)
+    assert any("10.0.0.2:20160 is deployed but not requested" in d for d in found)
+    assert any("peer_port: deployed 2380, requested 2390" in d for d in found)
+    assert any(d.startswith("server_configs.tikv") for d in found)
+
+
+def test_relative_deploy_dir_matches_absolute():
+    wanted = copy.deepcopy(BASE)
+    wanted["pd_servers"][0]["deploy_dir"] = "pd-2379"
+    assert topo.topology_drift(wanted, deployed()) == []

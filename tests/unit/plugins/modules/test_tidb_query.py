@@ -1,0 +1,29 @@
+"""tidb_query's notion of 'changed' and its conversion of SQL values."""
+import datetime
+import decimal
+
+import pytest
+
+from ansible_collections.tidbops.manager.plugins.modules.tidb_query import is_change, plain
+
+
+@pytest.mark.parametrize("statement, rowcount, warnings, changed", [
+    ("INSERT IGNORE INTO t VALUES (1)", 0, [{"Code": 1062}], False),
+    ("INSERT INTO t VALUES (1)", 1, [], True),
+    ("UPDATE t SET a = 1 WHERE a = 1", 0, [], False),
+    ("CREATE TABLE IF NOT EXISTS t (a INT)", 0, [{"Code": 1050}], False),
+    ("CREATE TABLE IF NOT EXISTS t (a INT)", 0, [], True),
+    ("DROP DATABASE IF EXISTS d", 0, [{"Code": 1008}], False),
+    ("CREATE TABLE t (a INT)", 0, [{"Code": 1050}], True),  # no IF NOT EXISTS: it did run
+    ("SET GLOBAL tidb_gc_life_time = '24h'", 0, [], True),
+])
+def test_is_change(statement, rowcount, warnings, changed):
+    assert is_change(statement, rowcount, warnings) is changed
+
+
+def test_plain_values():
+    assert plain(decimal.Decimal("3")) == 3
+    assert plain(decimal.Decimal("2.5")) == 2.5
+    assert plain(datetime.date(2026, 1, 2)) == "2026-01-02"
+    assert plain(b"x") == "x"
+    assert plain(None) is None
