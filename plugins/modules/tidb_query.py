@@ -21,11 +21,10 @@ description:
 options:
   query:
     description:
-      - The statements to run, in order. Use C(%s) placeholders with O(positional_args) or
+      - The statement to run, or a list of statements to run in order. Use C(%s) placeholders with O(positional_args) or
         C(%(name\)s) with O(named_args) to pass values, so that they are escaped by the driver.
       - When values are passed, a literal C(%) in a statement must be written C(%%).
-    type: list
-    elements: str
+    type: raw
     required: true
   positional_args:
     description:
@@ -131,6 +130,16 @@ def is_change(statement, rowcount, warnings):
     return True
 
 
+def statements(query):
+    """The statements of the query option: one string (never split on commas, which Ansible's
+    list type would do to 'SELECT a, b') or a list of strings."""
+    if isinstance(query, str):
+        query = [query]
+    if not isinstance(query, list) or not query or not all(isinstance(q, str) and q.strip() for q in query):
+        raise TidbOpsError("INVALID_ARGUMENT", "query must be a statement or a list of statements")
+    return query
+
+
 def plain(value):
     """Values PyMySQL returns that Ansible's JSON cannot carry, as strings or numbers."""
     if isinstance(value, decimal.Decimal):
@@ -144,7 +153,7 @@ def plain(value):
 
 def main():
     argument_spec = common_argument_spec(
-        query=dict(type="list", elements="str", required=True),
+        query=dict(type="raw", required=True),
         positional_args=dict(type="list", elements="raw"),
         named_args=dict(type="dict"),
         single_transaction=dict(type="bool", default=False),
@@ -156,10 +165,11 @@ def main():
     result = dict(changed=False, query_result=[], rowcount=[], executed_queries=[], sql_warnings=[])
     connection = None
     try:
+        queries = statements(params["query"])
         connection = tidb_connect(params)
         if params["single_transaction"]:
             connection.begin()
-        for statement in params["query"]:
+        for statement in queries:
             if module.check_mode and not is_read_only(statement):
                 result["changed"] = True
                 continue

@@ -184,8 +184,7 @@ class Topology(object):
             name = pd.get("name") or "pd-%s-%d" % (host, client)
             self.pds.append({
                 "name": name, "host": host, "client_port": client, "peer_port": peer,
-                "client_url": "http://%s:%d" % (pd.get("advertise_client_addr") and
-                                                pd["advertise_client_addr"].split(":")[0] or host, client),
+                "client_url": "http://%s:%d" % (host, client),
                 "peer_url": "http://%s:%d" % (host, peer),
                 "deploy_dir": pd.get("deploy_dir") or "",
             })

@@ -156,7 +156,8 @@ class cluster_lock(object):
     """Serialise mutating commands on one cluster (the sandbox's own safety; invisible)."""
 
     def __init__(self, name):
-        self.path = os.path.join(tiup_env.sandbox_dir(), "clusters", ".%s.lock" % name)
+        state = tiup_env.cluster_state_dir(name)
+        self.path = os.path.join(os.path.dirname(state), ".%s.lock" % os.path.basename(state))
         self.handle = None
 
     def __enter__(self):

@@ -14,8 +14,10 @@ Sandbox additions (invisible to a tiup user):
                                   Path P on host H is <hosts>/<H>/<P>, so `display` shows
                                   /tidb-deploy/tikv-20160 while files go into the sandbox.
   <sandbox>/clusters/<name>/      per-cluster sandbox state: the MariaDB, PD's shared
-                                  state (stores, GC safepoints), pid files, TiDB state.
+                                  state (stores, GC safepoints), pid files, TiDB state
+                                  (<name>@<hash> for clusters of another TIUP_HOME).
 """
+import hashlib
 import os
 import platform
 
@@ -84,8 +86,16 @@ def host_path(host, path):
 
 
 def cluster_state_dir(name):
-    """The cluster's sandbox state; also the owner tag of every process of the cluster."""
-    return os.path.join(sandbox_dir(), "clusters", name)
+    """The cluster's sandbox state; also the owner tag of every process of the cluster.
+
+    Cluster names are unique per tiup profile, so a profile other than the sandbox's own
+    (DIR/tiup) gets its clusters' state under "<name>@<hash of the profile dir>"."""
+    base = os.path.join(sandbox_dir(), "clusters")
+    profile = os.path.abspath(profile_dir())
+    if profile == os.path.join(sandbox_dir(), "tiup", "storage", "cluster"):
+        return os.path.join(base, name)
+    digest = hashlib.sha1(profile.encode()).hexdigest()[:8]
+    return os.path.join(base, "%s@%s" % (name, digest))
 
 
 def machine_arch():

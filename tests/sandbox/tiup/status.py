@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.sandbox.tiup.runtime import bind_host
+from tests.sandbox.tiup.runtime import bind_host, reachable
 from tests.sandbox.tiup.spec import join_host_port
 
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -49,6 +49,8 @@ def try_urls(addrs, uri, timeout):
 
 
 def pd_status(inst, timeout):
+    if not reachable(inst.manage_host):
+        return "Down"  # nothing of the sandbox runs there
     addr = "%s:%d" % (bind_host(inst.manage_host), inst.spec["client_port"])
     try:
         http_get("http://%s/pd/ping" % addr, timeout)
@@ -76,6 +78,8 @@ def dashboard_address(pd_addrs, timeout):
 
 
 def tidb_status(inst, timeout):
+    if not reachable(inst.manage_host):
+        return "Down"
     try:
         body = http_get("http://%s:%d/status" % (bind_host(inst.manage_host), inst.spec["status_port"]),
                         timeout)

@@ -248,3 +248,17 @@ def test_relative_dirs_and_meta_format():
     assert dump({"x": [{"host": "127.0.0.1", "ssh_port": 22}], "a": {}, "b": "yes",
                  "c": "multi\nline"}) == (
         'a: {}\nb: "yes"\nc: |-\n    multi\n    line\nx:\n    - host: 127.0.0.1\n      ssh_port: 22\n')
+
+
+def test_component_data_dir_replaces_storage_cluster(cli, home, monkeypatch):
+    data = home / "elsewhere"
+    monkeypatch.setenv("TIUP_COMPONENT_DATA_DIR", str(data))
+    code, out, err = cli("deploy", "t9", "v7.5.1", write(home, GOOD), "-y", "--format", "json")
+    assert code == 0, err
+    assert (data / "clusters" / "t9" / "meta.yaml").is_file()
+    assert (data / "audit").is_dir()
+    assert not (home / "tiup" / "storage" / "cluster" / "clusters" / "t9").exists()
+    code, out, err = cli("list", "--format", "json")
+    assert json.loads(out)["clusters"][0]["path"] == str(data / "clusters" / "t9")
+    code, out, err = cli("destroy", "t9", "-y", "--format", "json")
+    assert code == 0, err

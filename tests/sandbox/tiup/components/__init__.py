@@ -7,6 +7,8 @@ underscore) provides:
     SKIP_STARTING_MESSAGE = False      # True for cluster/playground (tiup prints no
                                        # "Starting component ..." line for them)
     DEFAULT_VERSION = "v7.5.1"         # the version reported for an unversioned call
+    BINARY = "tidb-lightning"          # optional: the binary's file name, shown in the
+                                       # "Starting component" line (default: the name)
 
 ctx is a ComponentContext (component name, requested version, binary path). Adding a
 component is adding such a module; nothing else has to change.

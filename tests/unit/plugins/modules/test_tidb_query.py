@@ -4,7 +4,8 @@ import decimal
 
 import pytest
 
-from ansible_collections.tidbops.manager.plugins.modules.tidb_query import is_change, plain
+from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
+from ansible_collections.tidbops.manager.plugins.modules.tidb_query import is_change, plain, statements
 
 
 @pytest.mark.parametrize("statement, rowcount, warnings, changed", [
@@ -27,3 +28,15 @@ def test_plain_values():
     assert plain(datetime.date(2026, 1, 2)) == "2026-01-02"
     assert plain(b"x") == "x"
     assert plain(None) is None
+
+
+def test_a_single_statement_is_never_split_on_commas():
+    assert statements("SELECT COUNT(*), SUM(qty) FROM t") == ["SELECT COUNT(*), SUM(qty) FROM t"]
+    assert statements(["SELECT 1", "SELECT 2"]) == ["SELECT 1", "SELECT 2"]
+
+
+@pytest.mark.parametrize("query", [[], "", ["SELECT 1", 2], {"a": 1}, ["  "]])
+def test_bad_queries_are_refused(query):
+    with pytest.raises(TidbOpsError) as caught:
+        statements(query)
+    assert caught.value.code == "INVALID_ARGUMENT"
