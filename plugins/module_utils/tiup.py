@@ -27,7 +27,8 @@ def tiup_argument_spec():
 
 # tiup's error texts (pkg/cluster/manager, spec) mapped to our codes; first match wins.
 ERROR_PATTERNS = (
-    (re.compile(r"Cluster .* not found|cluster .* does not exist", re.I), "CLUSTER_NOT_FOUND"),
+    # display says "Cluster x not found"; start/stop/restart/destroy say "tidb cluster `x` not exists".
+    (re.compile(r"Cluster .* not found|cluster .* (does )?not exists?\b", re.I), "CLUSTER_NOT_FOUND"),
     (re.compile(r"port conflict|directory conflict|topology|yaml|unknown field|"
                 r"field .* not found|invalid .*(host|port)", re.I), "CLUSTER_TOPOLOGY_INVALID"),
     (re.compile(r"version", re.I), "CLUSTER_VERSION_INVALID"),

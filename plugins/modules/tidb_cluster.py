@@ -98,7 +98,7 @@ seealso:
     description: The TiUP cluster component this module drives.
     link: https://docs.pingcap.com/tidb/stable/tiup-component-cluster
 author:
-  - tidbops.manager contributors
+  - tidbops.manager contributors (@tidbops)
 '''
 
 EXAMPLES = r'''

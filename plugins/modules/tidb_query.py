@@ -56,7 +56,7 @@ attributes:
 seealso:
   - module: tidbops.manager.tidb_cluster
 author:
-  - tidbops.manager contributors
+  - tidbops.manager contributors (@tidbops)
 '''
 
 EXAMPLES = r'''

@@ -49,7 +49,7 @@ class PlaybookRun(object):
     def task(self, name):
         """The result of the last task called name."""
         found = [result for task_name, result in self.results if task_name == name]
-        assert found, "no task %r ran; tasks: %s" % (name, [n for n, _ in self.results])
+        assert found, "no task %r ran; tasks: %s" % (name, [task_name for task_name, _result in self.results])
         return found[-1]
 
     def failed(self):

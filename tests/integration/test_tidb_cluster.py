@@ -44,6 +44,13 @@ def test_lifecycle(playbook, topology, sandbox):
 
     assert run.task("Write rows")["changed"] is True
     assert run.task("Write rows again")["changed"] is False
+    write_check = run.task("Write more rows in check mode")
+    assert write_check["changed"] is True
+    assert write_check["executed_queries"] == ["SELECT COUNT(*) AS n FROM shop.items"]
+    assert write_check["query_result"] == [[{"n": 3}]]
+    info_check, info_again = run.task("Status in check mode"), run.task("Status again")
+    assert info_check["changed"] is False and info_again["changed"] is False
+    assert info_check["clusters"] == info_again["clusters"]
 
     assert run.task("Stop one TiKV in check mode")["changed"] is True
     stop = run.task("Stop one TiKV")
@@ -158,3 +165,16 @@ def test_query_credentials_never_leak(playbook, topology, ansible_env):
     assert secret not in run.stdout and secret not in run.stderr
     with open(ansible_env["ANSIBLE_LOG_PATH"]) as log:
         assert secret not in log.read()
+
+
+def test_diff_mode_shows_the_topology(playbook, topology):
+    topo = topology(pd=1, tikv=1, tidb=1)
+    run = playbook("cluster_destroy.yml", check=True, diff=True, name="never-deployed")
+    assert run.task("Destroy in check mode")["changed"] is False
+    run = playbook("cluster_lifecycle.yml", check=True, diff=True, name="diffed", topology=topo,
+                   version=VERSION, tikv_node="x", tikv_port=1, tidb_port=1)
+    predicted = run.task("Deploy and start in check mode")
+    assert predicted["changed"] is True
+    assert predicted["diff"]["before"] == ""
+    assert "tikv_servers:" in predicted["diff"]["after"]
+    assert str(topo["tikv_servers"][0]["port"]) in predicted["diff"]["after"]

@@ -249,7 +249,7 @@ def rfc3339(ts):
     """Go's time.Time JSON (RFC 3339 with nanoseconds trimmed; Z for UTC)."""
     text = datetime.datetime.fromtimestamp(ts).astimezone().isoformat()
     if "." in text:
-        head, _, rest = text.partition(".")
+        head, dummy, rest = text.partition(".")
         frac, sign, zone = rest[:6], rest[6:7], rest[7:]
         frac = frac.rstrip("0")
         text = head + ("." + frac if frac else "") + sign + zone

@@ -133,7 +133,7 @@ class Sandbox(object):
         import boto3
         log_path = self.path("services", "s3.log")
         last = None
-        for _ in range(attempts):
+        for dummy in range(attempts):
             port = procs.free_port()
             pid = procs.spawn_daemon(
                 [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
@@ -202,7 +202,7 @@ class Sandbox(object):
         s3 = env.get("s3") or {}
         out.write("sandbox:   %s\n" % self.dir)
         out.write("tiup:      %s (TIUP_HOME=%s)\n" % (os.path.join(self.bin_dir, "tiup"),
-                                                       env.get("tiup_home", self.tiup_home)))
+                                                      env.get("tiup_home", self.tiup_home)))
         out.write("s3:        %s bucket %s (region %s)\n" % (s3.get("endpoint"), s3.get("bucket"),
                                                              s3.get("region")))
         out.write("env:       %s, %s\n" % (self.path("env.json"), self.path("env.sh")))
@@ -275,7 +275,7 @@ class Sandbox(object):
         s3 = services.get("s3") or {}
         if s3:
             out.write("  s3 %s (pid %s): %s\n" % (s3.get("endpoint"), s3.get("pid"),
-                                                 "up" if self.s3_healthy(services) else "down"))
+                                                  "up" if self.s3_healthy(services) else "down"))
         for name in self.clusters():
             state_dir = os.path.join(self.dir, "clusters", name)
             pids = procs.owned_pids(state_dir)
@@ -297,7 +297,7 @@ def topology_yaml(pd=1, tikv=3, tidb=1, host="127.0.0.1", deploy_dir="/tidb-depl
              "  node_exporter_port: %d" % ports.pop(), "  blackbox_exporter_port: %d" % ports.pop(),
              "server_configs:", "  pd:", "    replication.location-labels: [\"host\"]",
              "pd_servers:"]
-    for _ in range(pd):
+    for dummy in range(pd):
         lines += ["  - host: %s" % host, "    client_port: %d" % ports.pop(),
                   "    peer_port: %d" % ports.pop()]
     lines.append("tikv_servers:" if tikv else "tikv_servers: []")
@@ -306,7 +306,7 @@ def topology_yaml(pd=1, tikv=3, tidb=1, host="127.0.0.1", deploy_dir="/tidb-depl
         lines += ["  - host: %s" % host, "    port: %d" % port, "    status_port: %d" % status,
                   "    config:", "      server.labels: { host: \"tikv%d\" }" % (i + 1)]
     lines.append("tidb_servers:" if tidb else "tidb_servers: []")
-    for _ in range(tidb):
+    for dummy in range(tidb):
         lines += ["  - host: %s" % host, "    port: %d" % ports.pop(),
                   "    status_port: %d" % ports.pop()]
     if not pd:
@@ -319,7 +319,7 @@ def _free_ports(count):
     import socket
     socks = []
     try:
-        for _ in range(count):
+        for dummy in range(count):
             sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             sock.bind(("127.0.0.1", 0))
             socks.append(sock)

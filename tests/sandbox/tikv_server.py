@@ -70,7 +70,7 @@ class Log(object):
 
 
 def split_addr(addr):
-    host, _, port = addr.rpartition(":")
+    host, dummy, port = addr.rpartition(":")
     return host or "127.0.0.1", int(port)
 
 
@@ -162,7 +162,7 @@ def serve_listener(sock, stop):
     sock.settimeout(0.2)
     while not stop.is_set():
         try:
-            conn, _ = sock.accept()
+            conn, dummy = sock.accept()
         except socket.timeout:
             continue
         except OSError:

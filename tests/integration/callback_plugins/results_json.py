@@ -59,5 +59,5 @@ class CallbackModule(CallbackBase):
         self._record(result, unreachable=True)
 
     def v2_playbook_on_stats(self, stats):
-        self._display.display(json.dumps({"plays": self.plays}, cls=AnsibleJSONEncoder, indent=1,
-                                          sort_keys=True))
+        document = {"plays": self.plays}
+        self._display.display(json.dumps(document, cls=AnsibleJSONEncoder, indent=1, sort_keys=True))

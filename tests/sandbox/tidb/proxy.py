@@ -82,7 +82,7 @@ class Server:
     def _accept_loop(self):
         while not self._closing:
             try:
-                client, _ = self._listener.accept()
+                client, dummy = self._listener.accept()
             except OSError:
                 if self._closing:
                     return
@@ -204,7 +204,7 @@ class Session:
             packet = reader.read()
             if packet is None:
                 return
-            seq, payload, _ = packet
+            seq, payload, dummy = packet
             greeting, conn_id = protocol.rewrite_greeting(
                 payload, self.server.identity.server_version)
             if conn_id is not None:

@@ -149,7 +149,7 @@ class Registry:
         text = strip_leading_comments(sql)
         with self._lock:
             entries = list(self._entries)
-        for _, _, compiled, handler in entries:
+        for dummy_priority, dummy_order, compiled, handler in entries:
             match = compiled.match(text)
             if not match:
                 continue

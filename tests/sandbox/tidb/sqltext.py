@@ -37,7 +37,7 @@ def words(sql):
 def split_sysvar(text):
     """'@@global.Tidb_GC_life_time' -> ('global', 'tidb_gc_life_time'); scope '' if none."""
     body = text[2:]
-    scope, _, name = body.rpartition(".")
+    scope, dummy, name = body.rpartition(".")
     return scope.lower(), name.lower()
 
 

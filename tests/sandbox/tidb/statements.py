@@ -82,13 +82,14 @@ def show_variables(ctx, m):
     # the client's LIKE/WHERE then applies to the union, as it would to SHOW's output.
     overridden = ", ".join(sqltext.literal(n) for n in sorted(VARIABLES))
     ours = "".join(" UNION ALL SELECT %s, %s" % (sqltext.literal(n),
-                                                sqltext.literal(VARIABLES[n].get(ctx)))
+                                                 sqltext.literal(VARIABLES[n].get(ctx)))
                    for n in names)
     return Rewrite(
         "SELECT Variable_name, `Value` FROM ("
         "SELECT LOWER(VARIABLE_NAME) AS Variable_name, VARIABLE_VALUE AS `Value`"
         " FROM information_schema.%s WHERE LOWER(VARIABLE_NAME) NOT IN (%s)%s"
         ") AS v %s ORDER BY Variable_name" % (table, overridden, ours, condition))
+
 
 # ---------------------------------------------------------------------------------------
 # Expressions inside SELECT

@@ -128,7 +128,7 @@ def main(argv=None):
         rest = rest[1:]
     if spec in TIUP_SUBCOMMANDS:
         return _error("sandbox: `tiup %s` is not emulated by the TiDB sandbox" % spec)
-    name, _, version = spec.partition(":")
+    name, dummy, version = spec.partition(":")
     module = load(name)
     if module is None:
         sys.stderr.write("The component `%s` version %s is not installed; downloading from "
@@ -161,7 +161,7 @@ def _binary_path(name, version, binary=None):
 
 
 def _binary(spec):
-    name, _, version = spec.partition(":")
+    name, dummy, version = spec.partition(":")
     module = load(name)
     if module is None:
         return _error("use `tiup install %s` to install component `%s` first: component not "

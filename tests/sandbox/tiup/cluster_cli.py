@@ -192,7 +192,7 @@ def select(topo, roles, nodes):
 
 
 def whole_cluster(topo, roles, nodes):
-    chosen = sum((insts for _, insts in select(topo, roles, nodes)), [])
+    chosen = sum((insts for dummy, insts in select(topo, roles, nodes)), [])
     return len(chosen) == len(topo.instances())
 
 
@@ -328,7 +328,7 @@ def _deploy(ctx, opts, name, version, topo_file):
     # fillHost: detect arch and OS over SSH
     hosts = []
     for inst in topo.instances():
-        if inst.manage_host not in [h for h, _ in hosts]:
+        if inst.manage_host not in [h for h, dummy in hosts]:
             hosts.append((inst.manage_host, inst.spec.get("ssh_port", 22)))
     ctx.p.step("+ Detect CPU Arch Name", mode="running")
     for host, port in hosts:
@@ -338,7 +338,7 @@ def _deploy(ctx, opts, name, version, topo_file):
                 "failed to fetch cpu-arch or kernel-name")
         ctx.p.step("  - Detecting node %s Arch info" % host)
     ctx.p.step("+ Detect CPU OS Name", mode="running")
-    for host, _ in hosts:
+    for host, dummy in hosts:
         ctx.p.step("  - Detecting node %s OS info" % host)
     topo.fill_arch_os(tiup_env.machine_arch(), "linux")
     if not opts["yes"] and not ctx.p.json:
@@ -358,7 +358,7 @@ def _deploy(ctx, opts, name, version, topo_file):
         for comp, insts in topo.by_role():
             if insts:
                 ctx.p.step("  - Download %s:%s (%s/%s)" % (comp, insts[0].version(version),
-                                                          insts[0].os, insts[0].arch))
+                                                           insts[0].os, insts[0].arch))
         ctx.p.step("+ Initialize target host environments", mode="running")
         glob = topo.global_options
         for host, port in hosts:
@@ -381,7 +381,7 @@ def _deploy(ctx, opts, name, version, topo_file):
             ctx.p.step("  - Generate config %s -> %s" % (inst.role, inst.id))
         ctx.p.step("+ Init monitor configs", mode="running")
         mon = topo.data["monitored"]
-        for host, _ in hosts:
+        for host, dummy in hosts:
             for key in ("deploy_dir", "data_dir", "log_dir"):
                 os.makedirs(tiup_env.host_path(host, mon[key]), exist_ok=True)
             ctx.p.step("  - Generate config node_exporter -> %s" % host)
@@ -771,14 +771,14 @@ def cmd_display(ctx, args):
     if opts["labels"]:
         raise TiupError("sandbox: `tiup cluster display --labels` is not emulated")
     if opts["dashboard"]:
-        statuses, dashboard, _ = cluster_status(topo, timeout, opts["concurrency"])
+        statuses, dashboard, dummy = cluster_status(topo, timeout, opts["concurrency"])
         if not dashboard or dashboard in ("auto", "none"):
             raise TiupError("TiDB Dashboard is missing, try again later")
         url = "http://%s/dashboard" % dashboard
         ctx.p.out("Dashboard URL:      %s\nDashboard URLs:     %s\n" % (url, url))
         return
     validate_cluster_name(name)
-    statuses, dashboard, _ = cluster_status(topo, timeout, opts["concurrency"])
+    statuses, dashboard, dummy = cluster_status(topo, timeout, opts["concurrency"])
     roles, nodes = opts["role"], opts["node"]
     infos = []
     for inst in topo.instances():

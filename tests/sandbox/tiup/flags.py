@@ -160,7 +160,7 @@ def first_positional(args, flags):
         if arg == "--":
             return i + 1 if i + 1 < len(args) else None
         if arg.startswith("--") and len(arg) > 2:
-            name, eq, _ = arg[2:].partition("=")
+            name, eq, dummy = arg[2:].partition("=")
             flag = by_name.get(name)
             if not eq and flag is not None and flag.kind != "bool":
                 i += 2

@@ -254,7 +254,7 @@ class _Decoder(object):
             if not isinstance(node, yaml.MappingNode):
                 self.terror(node, _go_type(kind))
                 return {}
-            data = yaml.SafeLoader("").construct_document(node) if False else _construct(node)
+            data = _construct(node)
             if kind == "strmap":
                 return {str(k): ("" if v is None else str(v)) for k, v in data.items()}
             return data
@@ -472,7 +472,7 @@ class Topology(object):
         relative to the deploy dir."""
         user = self.user
         targets = [self.data["monitored"]]
-        for _, key in RUN_ORDER:
+        for dummy, key in RUN_ORDER:
             targets.extend(self.data.get(key) or [])
         for spec in targets:
             if spec.get("deploy_dir"):
@@ -568,7 +568,7 @@ def _to_struct(data, name):
         value = data.get(key, _zero(kind))
         if kind.startswith("struct:"):
             sub = _to_struct(value or {}, kind[7:])
-            if omitempty and all(_is_zero(v) for _, v in sub.items):
+            if omitempty and all(_is_zero(v) for dummy, v in sub.items):
                 continue
             out.add(key, sub)
             continue
@@ -591,7 +591,7 @@ def _to_struct(data, name):
 
 def _is_zero(value):
     if isinstance(value, Struct):
-        return all(_is_zero(v) for _, v in value.items)
+        return all(_is_zero(v) for dummy, v in value.items)
     return value in (None, "", 0, False) or (isinstance(value, (list, dict)) and not value)
 
 

@@ -71,7 +71,7 @@ def status(standin, path="/status"):
 
 def test_greeting_is_tidbs_without_tls(tidb):
     with socket.create_connection(("127.0.0.1", tidb.port), timeout=5) as sock:
-        seq, payload, _ = protocol.PacketReader(sock).read()
+        seq, payload, dummy = protocol.PacketReader(sock).read()
     assert seq == 0 and payload[0] == 10
     version, rest = payload[1:].split(b"\0", 1)
     assert version.decode() == SERVER_VERSION
@@ -236,8 +236,8 @@ def test_gc_life_time_unsupported_forms_are_refused(tidb):
     with connect(tidb) as conn:
         errno, message = sql_error(conn, "SET GLOBAL tidb_gc_life_time = CONCAT('1', 'h')")
         assert errno == 1105 and "stand-in" in message
-        errno, _ = sql_error(conn, "SET GLOBAL max_connections = 100, "
-                                   "tidb_gc_life_time = '1h'")
+        errno, dummy = sql_error(conn, "SET GLOBAL max_connections = 100, "
+                                       "tidb_gc_life_time = '1h'")
         assert errno == 1105
         assert value(conn, "SELECT @@global.tidb_gc_life_time") == "10m0s"
 

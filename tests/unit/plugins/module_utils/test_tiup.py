@@ -43,6 +43,7 @@ def test_list_reads_the_single_line():
 
 @pytest.mark.parametrize("error, code", [
     ("Cluster c9 not found", "CLUSTER_NOT_FOUND"),
+    ("tidb cluster `c9` not exists", "CLUSTER_NOT_FOUND"),
     ("port conflict for '2379' between 'pd_servers:127.0.0.1.client_port' and 'tikv_servers'",
      "CLUSTER_TOPOLOGY_INVALID"),
     ("something else broke", "TIUP_COMMAND_FAILED"),

@@ -1,0 +1,40 @@
+"""The collection builds, its tarball installs, and every module's documentation renders."""
+import glob
+import os
+import subprocess
+import sys
+
+import yaml
+
+from tests.conftest import REPO_ROOT
+
+BIN = os.path.dirname(sys.executable)
+MODULES = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(REPO_ROOT, "plugins", "modules", "*.py"))
+                 if not p.endswith("__init__.py"))
+
+
+def test_every_module_is_in_the_all_action_group():
+    with open(os.path.join(REPO_ROOT, "meta", "runtime.yml")) as handle:
+        runtime = yaml.safe_load(handle)
+    assert sorted(runtime["action_groups"]["all"]) == MODULES
+    assert runtime["requires_ansible"].startswith(">=2.16")
+
+
+def test_build_install_and_ansible_doc(tmp_path):
+    dist = tmp_path / "dist"
+    subprocess.run([os.path.join(BIN, "ansible-galaxy"), "collection", "build", "--output-path", str(dist),
+                    REPO_ROOT], check=True, capture_output=True, text=True)
+    tarballs = glob.glob(str(dist / "tidbops-manager-*.tar.gz"))
+    assert len(tarballs) == 1
+    installed = tmp_path / "collections"
+    subprocess.run([os.path.join(BIN, "ansible-galaxy"), "collection", "install", "--force", "-p", str(installed),
+                    tarballs[0]], check=True, capture_output=True, text=True)
+    root = installed / "ansible_collections" / "tidbops" / "manager"
+    assert (root / "meta" / "runtime.yml").is_file()
+    assert not (root / ".venv").exists() and not (root / "build").exists()
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(installed))
+    for module in MODULES:
+        doc = subprocess.run([os.path.join(BIN, "ansible-doc"), "tidbops.manager." + module], env=env,
+                             check=True, capture_output=True, text=True).stdout
+        assert "EXAMPLES" in doc and "RETURN VALUES" in doc, module
+        assert "tidbops.manager." + module in doc
