@@ -47,6 +47,18 @@ ERROR_CODES = {
     "CATALOG_RECORD_NOT_FOUND": "No catalog record has that id.",
     "CLUSTER_LOCKED": "Another job holds the cluster's lock (the maintenance status).",
     "LOCK_NOT_HELD": "The lock to release or break is not held, or is held by another owner.",
+    # Backup and restore
+    "BACKUP_STRATEGY_INVALID": "The backup strategy is invalid (weekdays, period HH:00-HH:00, retention).",
+    "BACKUP_RECORD_INVALID": "The backup record cannot be used for this operation (wrong status, cluster or type).",
+    "BACKUP_RECORD_NOT_FOUND": "No backup record has that id, and no backup is at that path.",
+    "BACKUP_PATH_NOT_EMPTY": "The backup destination already holds a backup (its backupmeta exists).",
+    "BACKUP_FAILED": "The BACKUP statement failed.",
+    "BACKUP_CANCELLED": "The backup was cancelled (KILL TIDB QUERY) while it ran.",
+    "BACKUP_CANCEL_FAILED": "The running backup could not be found in SHOW BACKUPS or could not be killed.",
+    "BACKUP_NOT_DUE": "An automatic backup was asked for outside the strategy's window.",
+    "RESTORE_FAILED": "The RESTORE statement failed.",
+    "RESTORE_TABLES_EXIST": "The target cluster already has tables the backup holds; BR does not overwrite them.",
+    "RESTORE_VERIFY_FAILED": "The restored tables' checksums differ from those recorded at backup time.",
     # HTTP APIs
     "HTTP_REQUEST_FAILED": "An HTTP API answered with an error.",
 }

@@ -106,3 +106,40 @@ def is_read_only(statement):
     if not READ_ONLY.match(statement):
         return False
     return not re.search(r"\bINTO\s+(OUTFILE|DUMPFILE)\b|\bFOR\s+UPDATE\b", statement, re.I)
+
+
+GO_DURATION_UNITS = (("h", 3600.0), ("ms", 0.001), ("us", 0.000001), ("\u00b5s", 0.000001),
+                     ("ns", 0.000000001), ("m", 60.0), ("s", 1.0))
+GO_DURATION_RE = re.compile(r"(\d+(?:\.\d+)?)(h|ms|us|\u00b5s|ns|m|s)")
+
+
+def parse_go_duration(text):
+    """Seconds in a Go duration such as '720h', '1h30m' or '10m0s' (TiDB's GC life time)."""
+    text = (text or "").strip()
+    if not text or GO_DURATION_RE.sub("", text) != "":
+        raise TidbOpsError("INVALID_ARGUMENT", "%r is not a duration such as 720h, 1h30m or 10m0s" % (text,))
+    units = dict(GO_DURATION_UNITS)
+    return sum(float(number) * units[unit] for number, unit in GO_DURATION_RE.findall(text))
+
+
+def get_gc_life_time(connection):
+    """The GC life time: the tidb_gc_life_time variable, or mysql.tidb before TiDB v5.0."""
+    try:
+        rows, _count, _warnings = run_sql(connection, "SELECT @@global.tidb_gc_life_time AS v")
+        return rows[0]["v"]
+    except TidbOpsError as error:
+        if error.details.get("sql_errno") != 1193:  # unknown system variable: TiDB < v5.0
+            raise
+    rows, _count, _warnings = run_sql(
+        connection, "SELECT VARIABLE_VALUE AS v FROM mysql.tidb WHERE VARIABLE_NAME = 'tikv_gc_life_time'")
+    return rows[0]["v"]
+
+
+def set_gc_life_time(connection, value):
+    try:
+        run_sql(connection, "SET GLOBAL tidb_gc_life_time = %s", (value,))
+    except TidbOpsError as error:
+        if error.details.get("sql_errno") != 1193:
+            raise
+        run_sql(connection, "UPDATE mysql.tidb SET VARIABLE_VALUE = %s WHERE VARIABLE_NAME = 'tikv_gc_life_time'",
+                (value,))

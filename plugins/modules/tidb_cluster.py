@@ -78,6 +78,7 @@ options:
 extends_documentation_fragment:
   - tidbops.manager.tidb
   - tidbops.manager.tiup
+  - tidbops.manager.catalog
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:

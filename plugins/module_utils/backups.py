@@ -1,0 +1,124 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tidbops.manager contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Backup records in the catalog: filtering, deleting a backup with its files, progress."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import json
+import threading
+
+from ansible_collections.tidbops.manager.plugins.module_utils.brie import BACKUPMETA, RECORD_COPY
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog import format_time, parse_time
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog_access import open_location
+from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
+from ansible_collections.tidbops.manager.plugins.module_utils.tidb import run_sql
+
+KIND = "backup"
+STATUSES = ("processing", "finished", "failed", "cancelled")
+
+
+def storage_of(record, params):
+    """The Storage holding a backup's files (its path, with the shared S3 options)."""
+    return open_location(record["path"].replace("local://", "", 1), params)
+
+
+def holds_backup(storage):
+    return storage.exists(BACKUPMETA)
+
+
+def filter_records(records, cluster=None, mode=None, status=None, since=None, until=None):
+    """Records matching every given filter, newest first (by start_time)."""
+    since = parse_time(since) if since else None
+    until = parse_time(until) if until else None
+    chosen = []
+    for record in records:
+        if cluster and record.get("cluster") != cluster:
+            continue
+        if mode and record.get("mode") != mode:
+            continue
+        if status and record.get("status") not in status:
+            continue
+        started = parse_time(record["start_time"]) if record.get("start_time") else None
+        if since and (started is None or started < since):
+            continue
+        if until and (started is None or started >= until):
+            continue
+        chosen.append(record)
+    return sorted(chosen, key=lambda r: (r.get("start_time") or "", r.get("id")), reverse=True)
+
+
+def delete_backup(catalog, record, params):
+    """Remove a backup's files (every object under its path) and then its record."""
+    if record.get("status") == "processing":
+        raise TidbOpsError("BACKUP_RECORD_INVALID", "backup %s is still processing; cancel it first"
+                           % record["id"], backup=record)
+    removed = storage_of(record, params).delete_prefix("")
+    catalog.delete(KIND, record["id"])
+    return removed
+
+
+def finish_record(catalog, record, storage, **fields):
+    """Mark a record finished and put a copy of it beside the backup's data."""
+    record.update(fields)
+    record.update(status="finished", end_time=format_time(catalog.now()))
+    catalog.put(KIND, record)
+    storage.put_bytes(RECORD_COPY, _json_bytes(record))
+    return record
+
+
+def _json_bytes(record):
+    return json.dumps(record, indent=2, sort_keys=True).encode("utf-8")
+
+
+class ProgressReporter(object):
+    """While a BACKUP/RESTORE runs on one connection, reads its progress from SHOW BACKUPS on
+    another (short, growing intervals) and keeps it in the record, so that tidb_backup_info
+    shows how far a long job is from any other play."""
+
+    def __init__(self, connect, catalog, kind, record, statement="SHOW BACKUPS", first_interval=0.5,
+                 max_interval=10.0):
+        self.connect = connect
+        self.catalog = catalog
+        self.kind = kind
+        self.record = record
+        self.statement = statement
+        self.first_interval = first_interval
+        self.max_interval = max_interval
+        self.connection_id = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run)
+        self._thread.daemon = True
+
+    def start(self, connection_id):
+        self.connection_id = connection_id
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(5)
+
+    def _run(self):
+        try:
+            connection = self.connect()
+        except TidbOpsError:
+            return
+        interval = self.first_interval
+        try:
+            while not self._stop.wait(interval):
+                interval = min(interval * 1.5, self.max_interval)
+                try:
+                    rows, _count, _warnings = run_sql(connection, self.statement)
+                except TidbOpsError:
+                    return
+                for row in rows or []:
+                    if str(row.get("Connection")) == str(self.connection_id):
+                        progress = row.get("Progress")
+                        if progress is not None and progress != self.record.get("progress"):
+                            self.record["progress"] = float(progress)
+                            self.catalog.put(self.kind, dict(self.record))
+        finally:
+            connection.close()

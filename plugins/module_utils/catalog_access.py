@@ -1,0 +1,38 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tidbops.manager contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Opening the catalog and storage locations from a module's (shared) options."""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog import Catalog
+from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
+from ansible_collections.tidbops.manager.plugins.module_utils.storage import open_storage
+
+
+def catalog_argument_spec():
+    return dict(
+        catalog=dict(type="str"),
+        s3_endpoint=dict(type="str"),
+        s3_region=dict(type="str"),
+        s3_access_key=dict(type="str", no_log=True),
+        s3_secret_key=dict(type="str", no_log=True),
+        s3_session_token=dict(type="str", no_log=True),
+    )
+
+
+def open_location(location, params):
+    """A Storage for location (a path or s3:// URL), with the shared S3 options."""
+    return open_storage(location, s3_endpoint=params.get("s3_endpoint"), s3_region=params.get("s3_region"),
+                        s3_access_key=params.get("s3_access_key"), s3_secret_key=params.get("s3_secret_key"),
+                        s3_session_token=params.get("s3_session_token"))
+
+
+def open_catalog(params):
+    """The Catalog at params['catalog']; INVALID_ARGUMENT when none is set."""
+    if not params.get("catalog"):
+        raise TidbOpsError("INVALID_ARGUMENT", "this module keeps records: set catalog (a directory or an "
+                           "s3://bucket/prefix URL), for all modules at once with module_defaults "
+                           "group/tidbops.manager.all")
+    return Catalog(open_location(params["catalog"], params))

@@ -1,0 +1,531 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tidbops.manager contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: tidb_backup
+short_description: Back up a TiDB cluster with BR (BACKUP statement), cancel or delete a backup
+version_added: "0.1.0"
+description:
+  - V(present) runs C(BACKUP DATABASE * TO '<url>') (or named databases or tables) through a TiDB
+    server of the cluster, and keeps a record of it in the catalog and beside the data. A backup
+    is keyed by O(name): when a backup of that name exists, the module reports it and changes
+    nothing; when its record says it was interrupted, the module resumes it into the same path.
+  - With O(mode=auto), the cluster's strategy (M(tidbops.manager.tidb_backup_strategy)) decides:
+    a backup runs only when the current hour is inside the strategy's window and no backup exists
+    for this window yet; then the oldest automatic backups beyond the retention are deleted.
+  - V(cancelled) finds the running backup in C(SHOW BACKUPS) and kills it (C(KILL TIDB QUERY)).
+  - V(absent) deletes a backup's files and its record.
+  - The cluster's lock in the catalog is held while a backup runs, so that two jobs cannot back
+    up or restore the same cluster at once.
+options:
+  cluster:
+    description:
+      - The cluster's name (the key of its records and of its lock).
+    type: str
+    required: true
+  name:
+    description:
+      - The backup's id. Running the task again with the same O(name) reports that backup
+        instead of taking another.
+      - Without it a manual backup gets a new id from the current time, so every run takes a
+        new backup. Automatic backups get an id from their window.
+    type: str
+    aliases: [id]
+  state:
+    description:
+      - V(present) takes the backup, V(cancelled) cancels it while it runs, V(absent) deletes it.
+    type: str
+    choices: [present, cancelled, absent]
+    default: present
+  mode:
+    description:
+      - V(manual) backs up now; V(auto) follows the cluster's strategy (see above).
+    type: str
+    choices: [manual, auto]
+    default: manual
+  storage:
+    description:
+      - Where backups go, an absolute local/NFS path (it must be the same on every TiKV host) or an
+        V(s3://bucket/prefix) URL; the backup is written under
+        C(<storage>/<cluster>/<YYYY-MM-DD-HH-MM-SS>-full) (C(-incremental) for incremental ones), as
+        TiUniManager did.
+      - Required to take a backup, unless O(path) is given.
+    type: str
+  path:
+    description:
+      - The exact destination of the backup, instead of the layout under O(storage).
+      - It must not hold a backup already (C(BACKUP_PATH_NOT_EMPTY)).
+    type: str
+  databases:
+    description:
+      - Back up only these databases (C(BACKUP DATABASE a, b)).
+    type: list
+    elements: str
+  tables:
+    description:
+      - Back up only these tables, written V(db.table) (C(BACKUP TABLE)).
+    type: list
+    elements: str
+  last_backup:
+    description:
+      - Make an incremental backup of the changes since this backup (its id in the catalog).
+    type: str
+  rate_limit:
+    description:
+      - C(RATE_LIMIT), in MB/s per TiKV.
+    type: int
+  concurrency:
+    description:
+      - C(CONCURRENCY), the number of concurrent tasks per TiKV.
+    type: int
+  checksum:
+    description:
+      - C(CHECKSUM) of the BACKUP statement, and whether the tables' checksums
+        (C(ADMIN CHECKSUM TABLE)) are kept in the record for O(tidbops.manager.tidb_restore#module:verify).
+    type: bool
+    default: true
+  snapshot:
+    description:
+      - C(SNAPSHOT), the time to back up (a TSO, a timestamp, or an expression such as V(1 HOUR AGO)).
+    type: str
+  now:
+    description:
+      - The current time, ISO-8601, for O(mode=auto). Meant for tests and for replaying a schedule.
+    type: str
+  lock_ttl:
+    description:
+      - Seconds after which the cluster's lock taken by this backup counts as stale.
+    type: int
+    default: 86400
+extends_documentation_fragment:
+  - tidbops.manager.tidb
+  - tidbops.manager.tiup
+  - tidbops.manager.catalog
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Predicts C(changed) from the records, the storage and the strategy; runs no BACKUP.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+notes:
+  - S3 credentials (O(s3_access_key), O(s3_secret_key)) reach BR inside the statement's storage URL,
+    as BR's query parameters; they are never written to a record, a log or a result.
+  - O(state=cancelled) must reach the TiDB server that runs the backup (C(SHOW BACKUPS) lists only
+    that server's tasks).
+  - The tables' checksums are taken just before the BACKUP statement; writes during the backup
+    make a later verify report differences.
+seealso:
+  - module: tidbops.manager.tidb_backup_info
+  - module: tidbops.manager.tidb_backup_strategy
+  - module: tidbops.manager.tidb_restore
+  - name: BACKUP statement
+    description: TiDB's BACKUP statement.
+    link: https://docs.pingcap.com/tidb/stable/sql-statement-backup
+author:
+  - tidbops.manager contributors (@tidbops)
+'''
+
+EXAMPLES = r'''
+- name: Back up the whole cluster to S3
+  tidbops.manager.tidb_backup:
+    cluster: prod-1
+    name: before-upgrade
+    storage: s3://backups/tidb
+    s3_endpoint: http://minio:9000
+    s3_access_key: "{{ vault_s3_access_key }}"
+    s3_secret_key: "{{ vault_s3_secret_key }}"
+    catalog: s3://backups/tidbops-catalog
+    login_host: 10.0.1.5
+
+- name: Hourly, from cron or an AWX schedule - back up when the strategy says so
+  tidbops.manager.tidb_backup:
+    cluster: prod-1
+    mode: auto
+    storage: /mnt/nfs/backups
+
+- name: Cancel a running backup
+  tidbops.manager.tidb_backup:
+    cluster: prod-1
+    name: before-upgrade
+    state: cancelled
+
+- name: Delete a backup and its files
+  tidbops.manager.tidb_backup:
+    cluster: prod-1
+    name: before-upgrade
+    state: absent
+'''
+
+RETURN = r'''
+backup:
+  description: The backup's record (after the task; in check mode, as it is now).
+  returned: always
+  type: dict
+  contains:
+    id:
+      description: The backup's id.
+      type: str
+    cluster:
+      description: The cluster backed up.
+      type: str
+    mode:
+      description: V(manual) or V(auto).
+      type: str
+    type:
+      description: V(full) or V(incremental).
+      type: str
+    path:
+      description: Where the backup is, without credentials.
+      type: str
+    storage_type:
+      description: V(local) or V(s3).
+      type: str
+    size:
+      description: Bytes, as BACKUP reported them.
+      type: int
+    backup_ts:
+      description: The backup's TSO.
+      type: int
+    status:
+      description: V(processing), V(finished), V(failed) or V(cancelled).
+      type: str
+    start_time:
+      description: When the backup started (UTC).
+      type: str
+    end_time:
+      description: When it ended (UTC).
+      type: str
+    checksums:
+      description: The tables' C(ADMIN CHECKSUM TABLE) results when the backup started.
+      type: dict
+  sample:
+    id: before-upgrade
+    cluster: prod-1
+    mode: manual
+    type: full
+    path: s3://backups/tidb/prod-1/2026-11-22-02-00-00-full
+    storage_type: s3
+    size: 74346
+    backup_ts: 439330705621123078
+    status: finished
+due:
+  description: With O(mode=auto), whether the strategy's window is open now.
+  returned: when mode is auto
+  type: bool
+window:
+  description: With O(mode=auto), the window the backup belongs to.
+  returned: when mode is auto and the window is open
+  type: dict
+deleted:
+  description: Ids of the backups deleted (O(state=absent), or retention after an automatic backup).
+  returned: always
+  type: list
+  elements: str
+error_code:
+  description: A stable code for the failure (see docs/error-codes.md).
+  returned: failure
+  type: str
+  sample: BACKUP_PATH_NOT_EMPTY
+'''
+
+import datetime
+import os
+import socket
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.tidbops.manager.plugins.module_utils import backup_schedule as schedule
+from ansible_collections.tidbops.manager.plugins.module_utils.backups import (
+    KIND, ProgressReporter, delete_backup, filter_records, finish_record, holds_backup)
+from ansible_collections.tidbops.manager.plugins.module_utils.brie import (
+    BrieTarget, backup_statement, checksums, kill_query, run_brie, running_task, user_tables)
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog import format_time
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog_access import open_catalog, open_location
+from ansible_collections.tidbops.manager.plugins.module_utils.common import common_argument_spec
+from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
+from ansible_collections.tidbops.manager.plugins.module_utils.polling import poll_until
+from ansible_collections.tidbops.manager.plugins.module_utils.tidb import tidb_connect
+
+
+def lock_resource(cluster):
+    return "cluster-%s" % cluster
+
+
+class BackupTask(object):
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.cluster = module.params["cluster"]
+        self.catalog = open_catalog(module.params)
+        if module.params["now"]:
+            # An injected time drives the records too, so a schedule can be replayed hour by hour.
+            injected = schedule.parse_now(module.params["now"])
+            self.catalog.clock = lambda: injected
+        self.result = dict(changed=False, backup={}, deleted=[])
+
+    # -- present -------------------------------------------------------------------------
+
+    def present(self, backup_id, mode="manual", window=None):
+        record = self.catalog.find(KIND, backup_id)
+        if record and record["status"] == "finished":
+            self.result["backup"] = record
+            return
+        if record and record["status"] == "processing":
+            return self.resume(record)
+        self.result["changed"] = True
+        now = self.catalog.now()
+        last = self.last_backup()
+        location = self.destination(now, last)
+        target = BrieTarget(location, self.params)
+        storage = open_location(location, self.params)
+        if self.module.check_mode:
+            self.result["backup"] = record or {}
+            return
+        storage.check_access()
+        if holds_backup(storage):
+            raise TidbOpsError("BACKUP_PATH_NOT_EMPTY", "%s already holds a backup (its backupmeta exists)"
+                               % target.url, path=target.url)
+        record = dict(id=backup_id, cluster=self.cluster, mode=mode, type="incremental" if last else "full",
+                      path=target.url, storage_type=target.kind, size=0, backup_ts=None, status="processing",
+                      start_time=format_time(now), end_time=None, checksums={},
+                      databases=self.params["databases"], tables=self.params["tables"],
+                      last_backup=last["id"] if last else None, window=window, progress=0.0)
+        self.run_backup(record, target, storage, last)
+
+    def destination(self, now, last):
+        if self.params["path"]:
+            return self.params["path"]
+        if not self.params["storage"]:
+            raise TidbOpsError("INVALID_ARGUMENT", "storage (or path) is needed to take a backup")
+        suffix = "incremental" if last else "full"
+        return "%s/%s/%s-%s" % (self.params["storage"].rstrip("/"), self.cluster,
+                                now.strftime("%Y-%m-%d-%H-%M-%S"), suffix)
+
+    def last_backup(self):
+        if not self.params["last_backup"]:
+            return None
+        last = self.catalog.find(KIND, self.params["last_backup"])
+        if last is None:
+            raise TidbOpsError("BACKUP_RECORD_NOT_FOUND", "no backup %s to build an incremental backup on"
+                               % self.params["last_backup"])
+        if last["status"] != "finished" or last.get("cluster") != self.cluster:
+            raise TidbOpsError("BACKUP_RECORD_INVALID", "backup %s is %s (of cluster %s); an incremental backup "
+                               "needs a finished backup of %s" % (last["id"], last["status"], last.get("cluster"),
+                                                                   self.cluster))
+        return last
+
+    def resume(self, record):
+        """A record left processing: the job that ran it died, or it is still running."""
+        target = BrieTarget(record["path"], self.params)
+        storage = open_location(record["path"].replace("local://", "", 1), self.params)
+        connection = tidb_connect(self.params)
+        try:
+            running = running_task(connection, "backup", target)
+        finally:
+            connection.close()
+        if running:
+            raise TidbOpsError("CLUSTER_LOCKED", "backup %s is still running (SHOW BACKUPS: %s %s%%)"
+                               % (record["id"], running.get("State"), running.get("Progress")), backup=record)
+        self.result["changed"] = True
+        if self.module.check_mode:
+            self.result["backup"] = record
+            return
+        if holds_backup(storage):
+            # It finished after the job that ran it died: its files are complete.
+            self.result["backup"] = finish_record(self.catalog, record, storage, size=storage.size(""),
+                                                  recovered=True)
+            return
+        # BR's checkpoints make a BACKUP into the same path continue where it stopped.
+        last = self.catalog.find(KIND, record["last_backup"]) if record.get("last_backup") else None
+        self.run_backup(record, target, storage, last)
+
+    def run_backup(self, record, target, storage, last):
+        owner = "backup/%s@%s:%d" % (record["id"], socket.gethostname(), os.getpid())
+        connection = tidb_connect(self.params)
+        try:
+            self.catalog.acquire(lock_resource(self.cluster), owner, "backup " + record["id"],
+                                 self.params["lock_ttl"])
+        except TidbOpsError:
+            connection.close()
+            raise
+        reporter = None
+        try:
+            self.catalog.put(KIND, record)
+            if self.params["checksum"]:
+                record["checksums"] = checksums(connection, user_tables(connection, self.params["databases"],
+                                                                        self.params["tables"]))
+            statement = backup_statement(target, self.params["databases"], self.params["tables"],
+                                         self.params["rate_limit"], self.params["concurrency"],
+                                         self.params["checksum"], last["backup_ts"] if last else None,
+                                         self.params["snapshot"])
+            reporter = ProgressReporter(lambda: tidb_connect(self.params), self.catalog, KIND, record)
+            reporter.start(connection.thread_id())
+            row = run_brie(connection, statement, target, "BACKUP_FAILED")
+            reporter.stop()
+            self.result["backup"] = finish_record(
+                self.catalog, record, storage, size=int(row.get("Size") or 0),
+                backup_ts=int(row.get("BackupTS") or 0), progress=100.0)
+        except TidbOpsError as error:
+            if reporter:
+                reporter.stop()
+            record.update(status="cancelled" if error.code == "BACKUP_CANCELLED" else "failed",
+                          end_time=format_time(self.catalog.now()), error=error.msg)
+            self.catalog.put(KIND, record)
+            error.details["backup"] = record
+            raise
+        finally:
+            connection.close()
+            self.catalog.release(lock_resource(self.cluster), owner)
+
+    # -- auto ------------------------------------------------------------------------------
+
+    def auto(self):
+        strategy = self.catalog.find("strategy", self.cluster)
+        if strategy is None:
+            raise TidbOpsError("BACKUP_STRATEGY_INVALID", "cluster %s has no backup strategy; set one with "
+                               "tidbops.manager.tidb_backup_strategy" % self.cluster)
+        now = self.catalog.now()
+        window = schedule.current_window(strategy, now)
+        self.result["due"] = window is not None
+        if window:
+            self.result["window"] = window
+            backup_id = self.params["name"] or "auto-%s-%s" % (self.cluster, window_key(window))
+            existing = self.catalog.find(KIND, backup_id)
+            if existing and existing["status"] in ("failed", "cancelled") and not self.module.check_mode:
+                self.catalog.delete(KIND, backup_id)  # a failed try does not fill the window
+            self.present(backup_id, mode="auto", window=window)
+        self.apply_retention(strategy, now)
+
+    def apply_retention(self, strategy, now):
+        autos = filter_records(self.catalog.list(KIND), cluster=self.cluster, mode="auto")
+        for victim in schedule.retention_victims(autos, strategy, now):
+            self.result["changed"] = True
+            self.result["deleted"].append(victim["id"])
+            if not self.module.check_mode:
+                delete_backup(self.catalog, victim, self.params)
+
+    # -- cancelled / absent ----------------------------------------------------------------
+
+    def cancelled(self, backup_id):
+        record = self.catalog.find(KIND, backup_id)
+        if record is None:
+            raise TidbOpsError("BACKUP_RECORD_NOT_FOUND", "no backup %s" % backup_id)
+        self.result["backup"] = record
+        if record["status"] == "cancelled":
+            return
+        if record["status"] != "processing":
+            raise TidbOpsError("BACKUP_RECORD_INVALID", "backup %s is %s, there is nothing to cancel"
+                               % (backup_id, record["status"]), backup=record)
+        self.result["changed"] = True
+        if self.module.check_mode:
+            return
+        target = BrieTarget(record["path"], self.params)
+        connection = tidb_connect(self.params)
+        try:
+            task = running_task(connection, "backup", target)
+            if task is None:
+                raise TidbOpsError("BACKUP_CANCEL_FAILED", "backup %s is not in SHOW BACKUPS of %s:%s; cancel it "
+                                   "on the TiDB server that runs it" % (backup_id, self.params["login_host"],
+                                                                        self.params["login_port"]))
+            kill_query(connection, task["Connection"])
+        finally:
+            connection.close()
+        # The job running the backup records the cancel itself; if that job is gone, do it here.
+        done, record = poll_until(lambda: self.settled(backup_id), 15)
+        if not done:
+            record = self.catalog.get(KIND, backup_id)
+            record.update(status="cancelled", end_time=format_time(self.catalog.now()))
+            self.catalog.put(KIND, record)
+        self.result["backup"] = record
+
+    def settled(self, backup_id):
+        record = self.catalog.get(KIND, backup_id)
+        return record if record["status"] != "processing" else None
+
+    def absent(self, backup_id):
+        record = self.catalog.find(KIND, backup_id)
+        if record is None:
+            return
+        if record.get("cluster") != self.cluster:
+            raise TidbOpsError("BACKUP_RECORD_INVALID", "backup %s belongs to cluster %s, not %s"
+                               % (backup_id, record.get("cluster"), self.cluster))
+        self.result.update(changed=True, backup=record, deleted=[backup_id])
+        if not self.module.check_mode:
+            delete_backup(self.catalog, record, self.params)
+
+    def run(self):
+        state, name = self.params["state"], self.params["name"]
+        if state != "present" and not name:
+            raise TidbOpsError("INVALID_ARGUMENT", "name is needed to %s a backup"
+                               % ("cancel" if state == "cancelled" else "delete"))
+        if state == "cancelled":
+            self.cancelled(name)
+        elif state == "absent":
+            self.absent(name)
+        elif self.params["mode"] == "auto":
+            self.auto()
+        else:
+            self.present(name or self.catalog.now().strftime("%Y-%m-%d-%H-%M-%S-full"))
+        return self.result
+
+
+def window_key(window):
+    """A compact, id-safe form of a window's start."""
+    start = window["start"]
+    if isinstance(start, datetime.datetime):
+        start = start.isoformat()
+    return "".join(c for c in start[:13] if c.isalnum())
+
+
+def validate(params):
+    for table in params["tables"] or []:
+        if table.count(".") != 1:
+            raise TidbOpsError("INVALID_ARGUMENT", "table %r must be written db.table" % table)
+    for location in (params["storage"], params["path"]):
+        if location:
+            BrieTarget(location, params)  # STORAGE_URL_INVALID before anything happens
+    if params["mode"] == "auto" and params["state"] != "present":
+        raise TidbOpsError("INVALID_ARGUMENT", "mode auto takes backups; cancel or delete them by name")
+    if params["now"]:
+        schedule.parse_now(params["now"])
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=common_argument_spec(
+            cluster=dict(type="str", required=True),
+            name=dict(type="str", aliases=["id"]),
+            state=dict(type="str", default="present", choices=["present", "cancelled", "absent"]),
+            mode=dict(type="str", default="manual", choices=["manual", "auto"]),
+            storage=dict(type="str"),
+            path=dict(type="str"),
+            databases=dict(type="list", elements="str"),
+            tables=dict(type="list", elements="str"),
+            last_backup=dict(type="str"),
+            rate_limit=dict(type="int"),
+            concurrency=dict(type="int"),
+            checksum=dict(type="bool", default=True),
+            snapshot=dict(type="str"),
+            now=dict(type="str"),
+            lock_ttl=dict(type="int", default=86400),
+        ),
+        mutually_exclusive=[["databases", "tables"]],
+        supports_check_mode=True)
+    try:
+        validate(module.params)
+        module.exit_json(**BackupTask(module).run())
+    except TidbOpsError as error:
+        fail(module, error)
+
+
+if __name__ == "__main__":
+    main()
