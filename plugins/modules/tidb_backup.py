@@ -14,9 +14,9 @@ version_added: "0.1.0"
 description:
   - V(present) runs C(BACKUP DATABASE * TO '<url>') (or named databases or tables) through a TiDB
     server of the cluster, and keeps a record of it in the catalog and beside the data. A backup
-    is keyed by O(name): when a backup of that name exists, the module reports it and changes
+    is keyed by O(name); when a backup of that name exists, the module reports it and changes
     nothing; when its record says it was interrupted, the module resumes it into the same path.
-  - With O(mode=auto), the cluster's strategy (M(tidbops.manager.tidb_backup_strategy)) decides:
+  - With O(mode=auto), the cluster's strategy (M(tidbops.manager.tidb_backup_strategy)) decides;
     a backup runs only when the current hour is inside the strategy's window and no backup exists
     for this window yet; then the oldest automatic backups beyond the retention are deleted.
   - V(cancelled) finds the running backup in C(SHOW BACKUPS) and kills it (C(KILL TIDB QUERY)).

@@ -21,7 +21,7 @@ description:
 options:
   cluster:
     description:
-      - The cluster's name: the key of its GC hold in the catalog.
+      - The cluster's name, the key of its GC hold in the catalog.
     type: str
     required: true
   state:

@@ -14,7 +14,7 @@ version_added: "0.1.0"
 description:
   - Runs C(RESTORE DATABASE * FROM '<url>') (or named databases or tables) through a TiDB server of
     the target cluster, from a backup record of M(tidbops.manager.tidb_backup) or from a storage path.
-  - Keeps a restore record in the catalog, keyed by O(name): the same restore run again reports the
+  - Keeps a restore record in the catalog, keyed by O(name), so the same restore run again reports the
     finished one and changes nothing.
   - BR never overwrites tables; when the target already has one of the backup's tables the module
     fails with C(RESTORE_TABLES_EXIST) and the cluster is left as it was.

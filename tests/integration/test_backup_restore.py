@@ -1,0 +1,242 @@
+"""Backup and restore through ansible-playbook: data checked by checksums, records, files,
+cancel, locks, retention, and secrets nowhere."""
+import glob
+import json
+import os
+import subprocess
+import sys
+import time
+
+import boto3
+import pymysql
+import pytest
+
+from tests.conftest import REPO_ROOT
+from tests.sandbox.procs import wait_until
+
+VERSION = "v7.5.1"
+
+
+def table_checksums(port, tables=("shop.items", "crm.people")):
+    conn = pymysql.connect(host="127.0.0.1", port=port, user="root", password="")
+    try:
+        with conn.cursor() as cur:
+            result = {}
+            for table in tables:
+                cur.execute("ADMIN CHECKSUM TABLE %s" % table)
+                row = cur.fetchone()
+                result[table] = (str(row[2]), int(row[3]), int(row[4]))
+            return result
+    finally:
+        conn.close()
+
+
+def s3_keys(sandbox, prefix):
+    s3 = boto3.client("s3", endpoint_url=sandbox["s3"]["endpoint"], region_name=sandbox["s3"]["region"],
+                      aws_access_key_id=sandbox["s3"]["access_key"],
+                      aws_secret_access_key=sandbox["s3"]["secret_key"])
+    pages = s3.get_paginator("list_objects_v2").paginate(Bucket=sandbox["s3"]["bucket"], Prefix=prefix)
+    return [obj["Key"] for page in pages for obj in page.get("Contents", [])]
+
+
+def read_tree(path):
+    """Every file's text under path (for looking for secrets)."""
+    texts = []
+    for name in glob.glob(os.path.join(str(path), "**"), recursive=True):
+        if os.path.isfile(name):
+            with open(name, "rb") as handle:
+                texts.append(handle.read().decode("utf-8", "replace"))
+    return "\n".join(texts)
+
+
+@pytest.fixture
+def cluster(playbook, topology, request):
+    """A started 1 PD / 1 TiKV / 1 TiDB cluster with rows; destroyed afterwards."""
+    name = "bk%d" % (abs(hash(request.node.name)) % 100000)
+    topo = topology(pd=1, tikv=1, tidb=1)
+    port = topo["tidb_servers"][0]["port"]
+    run = playbook("cluster_up.yml", name=name, topology=topo, version=VERSION, tidb_port=port, rows=500)
+    assert run.rc == 0, run.failed() or run.stderr
+    yield dict(name=name, port=port, topology=topo)
+    playbook("cluster_destroy.yml", name=name)
+
+
+@pytest.fixture
+def knob(sandbox):
+    def set_knob(**values):
+        args = ["%s=%s" % item for item in values.items()]
+        subprocess.run([sys.executable, "-m", "tests.sandbox", "knob", "--dir", sandbox["dir"]] + args,
+                       cwd=REPO_ROOT, check=True, capture_output=True)
+    yield set_knob
+    set_knob(brie_min_seconds=0)
+
+
+def test_backup_local_and_s3_drop_restore_delete(playbook, cluster, sandbox, tmp_path, ansible_env):
+    before = table_checksums(cluster["port"])
+    catalog, local = tmp_path / "catalog", tmp_path / "backups"
+    s3_prefix = "it-%d" % os.getpid()
+    storage_s3 = "s3://%s/%s" % (sandbox["s3"]["bucket"], s3_prefix)
+    run = playbook("backup_restore.yml", cluster=cluster["name"], tidb_port=cluster["port"],
+                   catalog=str(catalog), storage_local=str(local), storage_s3=storage_s3)
+    assert run.rc == 0, run.failed() or run.stderr
+
+    assert run.task("Hold GC")["changed"] is True and run.task("Hold GC")["gc_life_time"] == "720h0m0s"
+    assert run.task("Hold GC")["original"] == "10m0s"
+    assert run.task("Hold GC again")["changed"] is False
+    assert run.task("Release GC in check mode")["changed"] is True
+
+    assert run.task("Back up locally in check mode")["changed"] is True
+    local_backup = run.task("Back up locally")
+    assert local_backup["changed"] is True
+    record = local_backup["backup"]
+    assert record["status"] == "finished" and record["type"] == "full" and record["mode"] == "manual"
+    assert record["path"].startswith("local://%s/%s/" % (local, cluster["name"])) and record["path"].endswith("-full")
+    assert record["size"] > 0 and record["backup_ts"] > 0
+    assert set(record["checksums"]) == {"shop.items", "crm.people"}
+    again = run.task("Back up locally again")
+    assert again["changed"] is False and again["backup"]["path"] == record["path"]
+    s3_backup = run.task("Back up to S3")["backup"]
+    assert s3_backup["status"] == "finished" and s3_backup["path"].startswith(storage_s3 + "/" + cluster["name"])
+    same_path = run.task("Back up into a path that holds a backup")
+    assert same_path["error_code"] == "BACKUP_PATH_NOT_EMPTY" and same_path["changed"] is False
+
+    listed = run.task("List the backups")
+    assert [b["id"] for b in listed["backups"]] in (["b-s3", "b-local"], ["b-local", "b-s3"])
+    assert listed["total"] == 2
+    assert listed["backups"][0]["start_time"] >= listed["backups"][1]["start_time"]
+    assert run.task("List the backups in check mode")["total"] == 2
+    assert len(run.task("List the backups in check mode")["backups"]) == 1
+
+    assert run.task("Release GC")["changed"] is True and run.task("Release GC")["gc_life_time"] == "10m0s"
+    assert run.task("Release GC again")["changed"] is False
+
+    assert run.task("Restore in check mode")["changed"] is True
+    restore = run.task("Restore")
+    assert restore["changed"] is True and restore["verified"] is True and restore["differences"] == []
+    assert restore["restore"]["status"] == "finished"
+    assert run.task("Restore again")["changed"] is False
+    over = run.task("Restore over existing tables")
+    assert over["error_code"] == "RESTORE_TABLES_EXIST", over
+    assert run.task("Restore an unknown backup")["error_code"] == "BACKUP_RECORD_NOT_FOUND"
+
+    # The data itself: the restored tables equal what was backed up.
+    assert table_checksums(cluster["port"]) == before
+
+    assert run.task("Delete the local backup in check mode")["changed"] is True
+    assert run.task("Delete the local backup")["deleted"] == ["b-local"]
+    assert not glob.glob(os.path.join(record["path"][len("local://"):], "*"))
+    assert run.task("Delete the S3 backup")["changed"] is True
+    assert s3_keys(sandbox, s3_prefix) == []
+    assert run.task("Delete the S3 backup again")["changed"] is False
+    assert not os.path.exists(catalog / "records" / "backup" / "b-local.json")
+
+    secret = sandbox["s3"]["secret_key"]
+    assert secret not in run.stdout and secret not in read_tree(catalog) and secret not in read_tree(local)
+    with open(ansible_env["ANSIBLE_LOG_PATH"]) as log:
+        assert secret not in log.read()
+
+
+def test_restore_into_a_new_cluster(playbook, cluster, topology, tmp_path):
+    catalog, local = tmp_path / "catalog", tmp_path / "backups"
+    run = playbook("backup_one.yml", cluster=cluster["name"], tidb_port=cluster["port"], catalog=str(catalog),
+                   backup_name="for-new", backup_location=str(local))
+    assert run.task("Back up")["backup"]["status"] == "finished", run.task("Back up")
+    topo = topology(pd=1, tikv=1, tidb=1)
+    new_port = topo["tidb_servers"][0]["port"]
+    run = playbook("restore_new.yml", cluster="restored", topology=topo, version=VERSION, tidb_port=new_port,
+                   catalog=str(catalog), backup="for-new")
+    assert run.rc == 0, run.failed() or run.stderr
+    assert run.task("Restore into the cluster")["verified"] is True
+    assert table_checksums(new_port) == table_checksums(cluster["port"])
+    playbook("cluster_destroy.yml", name="restored")
+
+
+def test_cancel_a_running_backup_and_the_lock(playbook, cluster, sandbox, tmp_path, knob, ansible_env):
+    catalog = tmp_path / "catalog"
+    storage = "s3://%s/cancel-%d" % (sandbox["s3"]["bucket"], os.getpid())
+    knob(brie_min_seconds=30)
+    args = dict(cluster=cluster["name"], tidb_port=cluster["port"], catalog=str(catalog), backup_location=storage)
+    record_file = catalog / "records" / "backup" / "slow.json"
+    with open(tmp_path / "slow.out", "w") as out:
+        extra = dict(sandbox=sandbox, backup_name="slow", **args)
+        slow = subprocess.Popen(
+            [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "-c", "local",
+             os.path.join(REPO_ROOT, "tests", "integration", "playbooks", "backup_one.yml"), "-e", json.dumps(extra)],
+            env=ansible_env, cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            assert wait_until(lambda: record_file.exists() and "processing" in record_file.read_text(), 60)
+            # While it runs: the secret is on no command line.
+            ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True).stdout
+            assert sandbox["s3"]["secret_key"] not in ps
+
+            locked = playbook("backup_one.yml", backup_name="second", **args)
+            assert locked.task("Back up")["error_code"] == "CLUSTER_LOCKED", locked.task("Back up")
+            assert not (catalog / "records" / "backup" / "second.json").exists()
+
+            cancel = playbook("backup_one.yml", backup_name="slow", backup_state="cancelled", **args)
+            assert cancel.task("Back up")["changed"] is True, cancel.task("Back up")
+            assert slow.wait(60) == 0
+        finally:
+            if slow.poll() is None:
+                slow.kill()
+    with open(tmp_path / "slow.out") as out:
+        slow_run = out.read()
+    assert "BACKUP_CANCELLED" in slow_run
+    record = json.loads(record_file.read_text())
+    assert record["status"] == "cancelled"
+    after = playbook("backup_one.yml", backup_name="slow", backup_state="cancelled", **args)
+    assert after.task("Back up")["changed"] is False
+    assert "slow" not in [b["id"] for b in after.task("Finished backups")["backups"]]
+    assert not (catalog / "locks" / ("cluster-%s.json" % cluster["name"])).exists()
+
+
+def test_bad_input_changes_nothing(playbook, cluster, tmp_path):
+    catalog, local = tmp_path / "catalog", tmp_path / "backups"
+    started = time.monotonic()
+    run = playbook("backup_errors.yml", cluster=cluster["name"], tidb_port=cluster["port"], catalog=str(catalog),
+                   storage_local=str(local))
+    expected = {
+        "Invalid storage URL": "STORAGE_URL_INVALID",
+        "Relative storage path": "STORAGE_URL_INVALID",
+        "Unreachable S3": "STORAGE_UNREACHABLE",
+        "Wrong password": "TIDB_AUTH_FAILED",
+        "Table without its database": "INVALID_ARGUMENT",
+        "Incremental on an unknown backup": "BACKUP_RECORD_NOT_FOUND",
+        "Cancel an unknown backup": "BACKUP_RECORD_NOT_FOUND",
+        "No catalog": "INVALID_ARGUMENT",
+    }
+    for task, code in expected.items():
+        result = run.task(task)
+        assert result.get("error_code") == code, (task, result)
+        assert result["changed"] is False, task
+    assert "not-a-real-secret" not in run.stdout
+    assert time.monotonic() - started < 120
+    assert not glob.glob(str(catalog / "records" / "backup" / "*.json"))
+    assert not glob.glob(str(local / "**" / "backupmeta"), recursive=True)
+
+
+def test_auto_backups_follow_the_strategy_and_retention(playbook, cluster, tmp_path):
+    catalog, local = tmp_path / "catalog", tmp_path / "backups"
+    strategy = dict(weekdays=["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
+                    period="00:00-02:00", max_backups=2)
+    args = dict(cluster=cluster["name"], tidb_port=cluster["port"], catalog=str(catalog), backup_location=str(local),
+                strategy=strategy)
+
+    def hour(now):
+        run = playbook("auto_backup.yml", at_time=now, **args)
+        assert run.rc == 0, run.failed() or run.stderr
+        return run.task("Run the auto_backup role") if False else run
+
+    outside = hour("2026-11-23T02:00:00Z")  # the end hour is not in the window
+    assert outside.task("Automatic backups after the run")["total"] == 0
+    first = hour("2026-11-23T00:10:00Z")  # hour 0 is an hour like any other
+    assert first.task("Automatic backups after the run")["total"] == 1
+    same_window = hour("2026-11-23T01:59:00Z")
+    assert same_window.task("Automatic backups after the run")["total"] == 1
+    hour("2026-11-24T01:00:00Z")
+    third = hour("2026-11-25T00:30:00Z")
+    autos = third.task("Automatic backups after the run")["backups"]
+    assert len(autos) == 2
+    assert [b["start_time"][:10] for b in autos] == ["2026-11-25", "2026-11-24"]
+    # Retention removed the oldest backup's files too.
+    assert len(glob.glob(str(local / "**" / "backupmeta"), recursive=True)) == 2
