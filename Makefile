@@ -13,7 +13,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_NOCOLOR := 1
 
-.PHONY: test demo deps system-deps lint sanity unit integration molecule build docs clean
+.PHONY: test demo deps system-deps lint sanity unit integration molecule build docs bench clean
 
 test: deps
 	$(MAKE) --no-print-directory lint sanity unit integration molecule
@@ -68,6 +68,9 @@ build: deps
 
 docs: deps
 	$(BIN)/python -m tests.tools.error_codes_doc
+
+bench: deps
+	$(BIN)/python -m tests.bench.bench_backup
 
 demo: deps
 	$(BIN)/python -m tests.demo

@@ -318,9 +318,9 @@ class BackupTask(object):
             raise TidbOpsError("BACKUP_RECORD_NOT_FOUND", "no backup %s to build an incremental backup on"
                                % self.params["last_backup"])
         if last["status"] != "finished" or last.get("cluster") != self.cluster:
-            raise TidbOpsError("BACKUP_RECORD_INVALID", "backup %s is %s (of cluster %s); an incremental backup "
-                               "needs a finished backup of %s" % (last["id"], last["status"], last.get("cluster"),
-                                                                   self.cluster))
+            raise TidbOpsError("BACKUP_RECORD_INVALID",
+                               "backup %s is %s (of cluster %s); an incremental backup needs a finished backup of %s"
+                               % (last["id"], last["status"], last.get("cluster"), self.cluster))
         return last
 
     def resume(self, record):

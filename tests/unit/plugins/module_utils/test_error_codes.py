@@ -15,7 +15,7 @@ def test_docs_page_matches_catalogue():
 
 def test_unknown_codes_are_refused():
     with pytest.raises(ValueError):
-        TidbOpsError("NO_SUCH_CODE", "x")
+        TidbOpsError("NO_SUCH_CODE", "x").fail_kwargs()
 
 
 def test_fail_kwargs_carry_code_and_details():
