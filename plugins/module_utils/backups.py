@@ -98,7 +98,7 @@ class ProgressReporter(object):
 
     def stop(self):
         self._stop.set()
-        if self._thread.is_alive():
+        if self._thread.ident is not None and self._thread.is_alive():
             self._thread.join(5)
 
     def _run(self):

@@ -79,6 +79,12 @@ def split_table(name):
     return parts
 
 
+def validate_tables(tables):
+    """INVALID_ARGUMENT, before anything happens, for a table not written db.table."""
+    for name in tables or []:
+        split_table(name)
+
+
 def backup_statement(target, databases=None, tables=None, rate_limit=None, concurrency=None,
                      checksum=None, last_backup=None, snapshot=None):
     sql = "BACKUP %s TO %s" % (scope_clause(databases, tables), quote_string(target.sql_url))

@@ -6,6 +6,10 @@
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
+import contextlib
+import os
+import socket
+
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog import Catalog
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 from ansible_collections.tidbops.manager.plugins.module_utils.storage import open_storage
@@ -36,3 +40,18 @@ def open_catalog(params):
                            "s3://bucket/prefix URL), for all modules at once with module_defaults "
                            "group/tidbops.manager.all")
     return Catalog(open_location(params["catalog"], params))
+
+
+@contextlib.contextmanager
+def cluster_lock(catalog, cluster, job, ttl_seconds):
+    """Hold the cluster's lock (TiUniManager's maintenance status) while a job runs.
+
+    job names the holder (e.g. 'backup/nightly'), so that a second job on the same cluster fails
+    with CLUSTER_LOCKED saying who has it."""
+    resource = "cluster-%s" % cluster
+    owner = "%s@%s:%d" % (job, socket.gethostname(), os.getpid())
+    catalog.acquire(resource, owner, job, ttl_seconds)
+    try:
+        yield owner
+    finally:
+        catalog.release(resource, owner)

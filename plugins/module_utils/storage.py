@@ -320,21 +320,7 @@ class LocalStorage(Storage):
             os.close(fd)
 
     def _write_temp(self, directory, writer):
-        """Write a temp file in directory with writer(fileobj); return its path (fsync'ed)."""
-        fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=directory)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                writer(handle)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, self._file_mode())
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
-        return tmp
+        return _write_temp(directory, writer)
 
     def _atomic_write(self, key, writer):
         target = self.path(key)
@@ -591,9 +577,9 @@ class LocalStorage(Storage):
             raise self._os_error("mkdir", exc)
 
 
-def _write_local_file(path, writer):
-    """Atomically write a local file (temp in the same directory + fsync + replace)."""
-    directory = os.path.dirname(os.path.abspath(path))
+def _write_temp(directory, writer):
+    """Write a temp file in directory with writer(fileobj); return its path (fsync'ed, with the
+    mode a new file would get)."""
     fd, tmp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=directory)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -601,13 +587,27 @@ def _write_local_file(path, writer):
             handle.flush()
             os.fsync(handle.fileno())
         os.chmod(tmp, LocalStorage._file_mode())
+    except BaseException:
+        _unlink_quietly(tmp)
+        raise
+    return tmp
+
+
+def _write_local_file(path, writer):
+    """Atomically write a local file (temp in the same directory + fsync + replace)."""
+    tmp = _write_temp(os.path.dirname(os.path.abspath(path)), writer)
+    try:
         os.replace(tmp, path)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _unlink_quietly(tmp)
         raise
+
+
+def _unlink_quietly(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 def _make_scrubber(secrets):

@@ -104,9 +104,7 @@ options:
     type: int
     default: 86400
 extends_documentation_fragment:
-  - tidbops.manager.tidb
-  - tidbops.manager.tiup
-  - tidbops.manager.catalog
+  - tidbops.manager.common
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -238,8 +236,6 @@ error_code:
 '''
 
 import datetime
-import os
-import socket
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -247,17 +243,14 @@ from ansible_collections.tidbops.manager.plugins.module_utils import backup_sche
 from ansible_collections.tidbops.manager.plugins.module_utils.backups import (
     KIND, ProgressReporter, delete_backup, filter_records, finish_record, holds_backup)
 from ansible_collections.tidbops.manager.plugins.module_utils.brie import (
-    BrieTarget, backup_statement, checksums, kill_query, run_brie, running_task, user_tables)
+    BrieTarget, backup_statement, checksums, kill_query, run_brie, running_task, user_tables, validate_tables)
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog import format_time
-from ansible_collections.tidbops.manager.plugins.module_utils.catalog_access import open_catalog, open_location
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog_access import (
+    cluster_lock, open_catalog, open_location)
 from ansible_collections.tidbops.manager.plugins.module_utils.common import common_argument_spec
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
 from ansible_collections.tidbops.manager.plugins.module_utils.polling import poll_until
 from ansible_collections.tidbops.manager.plugins.module_utils.tidb import tidb_connect
-
-
-def lock_resource(cluster):
-    return "cluster-%s" % cluster
 
 
 class BackupTask(object):
@@ -349,17 +342,18 @@ class BackupTask(object):
         self.run_backup(record, target, storage, last)
 
     def run_backup(self, record, target, storage, last):
-        owner = "backup/%s@%s:%d" % (record["id"], socket.gethostname(), os.getpid())
         connection = tidb_connect(self.params)
         try:
-            self.catalog.acquire(lock_resource(self.cluster), owner, "backup " + record["id"],
-                                 self.params["lock_ttl"])
-        except TidbOpsError:
+            with cluster_lock(self.catalog, self.cluster, "backup/" + record["id"], self.params["lock_ttl"]):
+                self.catalog.put(KIND, record)
+                self.backup_recorded(connection, record, target, storage, last)
+        finally:
             connection.close()
-            raise
-        reporter = None
+
+    def backup_recorded(self, connection, record, target, storage, last):
+        """BACKUP, with the record following it: finished, or failed/cancelled with the error."""
+        reporter = ProgressReporter(lambda: tidb_connect(self.params), self.catalog, KIND, record)
         try:
-            self.catalog.put(KIND, record)
             if self.params["checksum"]:
                 record["checksums"] = checksums(connection, user_tables(connection, self.params["databases"],
                                                                         self.params["tables"]))
@@ -367,7 +361,6 @@ class BackupTask(object):
                                          self.params["rate_limit"], self.params["concurrency"],
                                          self.params["checksum"], last["backup_ts"] if last else None,
                                          self.params["snapshot"])
-            reporter = ProgressReporter(lambda: tidb_connect(self.params), self.catalog, KIND, record)
             reporter.start(connection.thread_id())
             row = run_brie(connection, statement, target, "BACKUP_FAILED")
             reporter.stop()
@@ -375,16 +368,12 @@ class BackupTask(object):
                 self.catalog, record, storage, size=int(row.get("Size") or 0),
                 backup_ts=int(row.get("BackupTS") or 0), progress=100.0)
         except TidbOpsError as error:
-            if reporter:
-                reporter.stop()
+            reporter.stop()
             record.update(status="cancelled" if error.code == "BACKUP_CANCELLED" else "failed",
                           end_time=format_time(self.catalog.now()), error=error.msg)
             self.catalog.put(KIND, record)
             error.details["backup"] = record
             raise
-        finally:
-            connection.close()
-            self.catalog.release(lock_resource(self.cluster), owner)
 
     # -- auto ------------------------------------------------------------------------------
 
@@ -487,9 +476,7 @@ def window_key(window):
 
 
 def validate(params):
-    for table in params["tables"] or []:
-        if table.count(".") != 1:
-            raise TidbOpsError("INVALID_ARGUMENT", "table %r must be written db.table" % table)
+    validate_tables(params["tables"])
     for location in (params["storage"], params["path"]):
         if location:
             BrieTarget(location, params)  # STORAGE_URL_INVALID before anything happens

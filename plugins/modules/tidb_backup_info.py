@@ -56,9 +56,7 @@ options:
     type: int
     default: 0
 extends_documentation_fragment:
-  - tidbops.manager.tidb
-  - tidbops.manager.tiup
-  - tidbops.manager.catalog
+  - tidbops.manager.common
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:

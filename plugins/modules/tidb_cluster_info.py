@@ -42,9 +42,7 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
-  - tidbops.manager.tidb
-  - tidbops.manager.tiup
-  - tidbops.manager.catalog
+  - tidbops.manager.common
   - ansible.builtin.action_common_attributes
 
 attributes:

@@ -36,9 +36,7 @@ options:
     type: str
     default: 720h
 extends_documentation_fragment:
-  - tidbops.manager.tidb
-  - tidbops.manager.tiup
-  - tidbops.manager.catalog
+  - tidbops.manager.common
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:

@@ -41,9 +41,7 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
-  - tidbops.manager.tidb
-  - tidbops.manager.tiup
-  - tidbops.manager.catalog
+  - tidbops.manager.common
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:

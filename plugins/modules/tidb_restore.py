@@ -74,9 +74,7 @@ options:
     type: int
     default: 86400
 extends_documentation_fragment:
-  - tidbops.manager.tidb
-  - tidbops.manager.tiup
-  - tidbops.manager.catalog
+  - tidbops.manager.common
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -132,16 +130,15 @@ error_code:
 '''
 
 import json
-import os
-import socket
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tidbops.manager.plugins.module_utils.backups import KIND as BACKUP_KIND, holds_backup
 from ansible_collections.tidbops.manager.plugins.module_utils.brie import (
-    RECORD_COPY, BrieTarget, checksums, restore_statement, run_brie)
+    RECORD_COPY, BrieTarget, checksums, restore_statement, run_brie, validate_tables)
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog import format_time
-from ansible_collections.tidbops.manager.plugins.module_utils.catalog_access import open_catalog, open_location
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog_access import (
+    cluster_lock, open_catalog, open_location)
 from ansible_collections.tidbops.manager.plugins.module_utils.common import common_argument_spec
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
 from ansible_collections.tidbops.manager.plugins.module_utils.tidb import tidb_connect
@@ -192,11 +189,32 @@ def verify(connection, backup, params):
     return compare(expected, checksums(connection, sorted(expected)))
 
 
+def restore_recorded(connection, catalog, record, target, backup, params, result):
+    """RESTORE (and verify), with the record following it: finished, or failed with the error."""
+    try:
+        row = run_brie(connection, restore_statement(target, params["databases"], params["tables"],
+                                                     params["rate_limit"], params["concurrency"],
+                                                     params["checksum"]), target, "RESTORE_FAILED")
+        record.update(size=int(row.get("Size") or 0), backup_ts=int(row.get("BackupTS") or 0))
+        if params["verify"]:
+            differences = verify(connection, backup, params)
+            record.update(verified=not differences, differences=differences)
+            result.update(verified=not differences, differences=differences)
+            if differences:
+                raise TidbOpsError("RESTORE_VERIFY_FAILED", "restored tables differ from the backup: %s"
+                                   % "; ".join(differences), differences=differences)
+        record.update(status="finished", end_time=format_time(catalog.now()))
+        catalog.put(KIND, record)
+    except TidbOpsError as error:
+        record.update(status="failed", end_time=format_time(catalog.now()), error=error.msg)
+        catalog.put(KIND, record)
+        error.details["restore"] = record
+        raise
+
+
 def run(module):
     params = module.params
-    for table in params["tables"] or []:
-        if table.count(".") != 1:
-            raise TidbOpsError("INVALID_ARGUMENT", "table %r must be written db.table" % table)
+    validate_tables(params["tables"])
     catalog = open_catalog(params)
     backup, target = resolve_source(catalog, params)
     name = params["name"] or "%s-to-%s" % (backup.get("id") or "path", params["cluster"])
@@ -218,36 +236,13 @@ def run(module):
     record = dict(id=name, cluster=params["cluster"], backup_id=backup.get("id"), path=target.url,
                   status="processing", start_time=format_time(catalog.now()), end_time=None,
                   databases=params["databases"], tables=params["tables"], verified=None)
-    owner = "restore/%s@%s:%d" % (name, socket.gethostname(), os.getpid())
     connection = tidb_connect(params)
     try:
-        catalog.acquire("cluster-%s" % params["cluster"], owner, "restore " + name, params["lock_ttl"])
-    except TidbOpsError:
-        connection.close()
-        raise
-    try:
-        catalog.put(KIND, record)
-        row = run_brie(connection, restore_statement(target, params["databases"], params["tables"],
-                                                     params["rate_limit"], params["concurrency"],
-                                                     params["checksum"]), target, "RESTORE_FAILED")
-        record.update(size=int(row.get("Size") or 0), backup_ts=int(row.get("BackupTS") or 0))
-        if params["verify"]:
-            differences = verify(connection, backup, params)
-            record.update(verified=not differences, differences=differences)
-            result.update(verified=not differences, differences=differences)
-            if differences:
-                raise TidbOpsError("RESTORE_VERIFY_FAILED", "restored tables differ from the backup: %s"
-                                   % "; ".join(differences), differences=differences)
-        record.update(status="finished", end_time=format_time(catalog.now()))
-        catalog.put(KIND, record)
-    except TidbOpsError as error:
-        record.update(status="failed", end_time=format_time(catalog.now()), error=error.msg)
-        catalog.put(KIND, record)
-        error.details["restore"] = record
-        raise
+        with cluster_lock(catalog, params["cluster"], "restore/" + name, params["lock_ttl"]):
+            catalog.put(KIND, record)
+            restore_recorded(connection, catalog, record, target, backup, params, result)
     finally:
         connection.close()
-        catalog.release("cluster-%s" % params["cluster"], owner)
     result["restore"] = record
     return result
 
