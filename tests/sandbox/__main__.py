@@ -5,6 +5,8 @@
     python -m tests.sandbox status --dir DIR    what runs (exit 0 when up, 1 when down)
     python -m tests.sandbox topology [--pd 1] [--tikv 3] [--tidb 1] [--host 127.0.0.1]
                                                  a topology YAML with free ports
+    python -m tests.sandbox knob --dir DIR [NAME=VALUE ...]
+                                                 set test knobs (0 clears one); prints them
 
 See tests/sandbox/README.md.
 """
@@ -12,6 +14,7 @@ import argparse
 import sys
 
 from tests.sandbox.services import Sandbox, SandboxError, topology_yaml
+from tests.sandbox.tidb import knobs
 
 
 def main(argv=None):
@@ -30,7 +33,15 @@ def main(argv=None):
     topo.add_argument("--host", default="127.0.0.1")
     topo.add_argument("--deploy-dir", default="/tidb-deploy")
     topo.add_argument("--data-dir", default="/tidb-data")
+    knob = sub.add_parser("knob", help="set test knobs of the stand-ins (see README)")
+    knob.add_argument("--dir", required=True, help="the sandbox directory")
+    knob.add_argument("assignments", nargs="*", metavar="NAME=VALUE",
+                      help="e.g. brie_min_seconds=5 (0 clears); known: %s"
+                      % ", ".join(sorted(knobs.KNOWN)))
     args = parser.parse_args(argv)
+
+    if args.command == "knob":
+        return _knob(args)
 
     if args.command == "topology":
         if min(args.pd, args.tikv, args.tidb) < 0:
@@ -50,6 +61,18 @@ def main(argv=None):
     except SandboxError as exc:
         sys.stderr.write("error: %s\n" % exc)
         return 1
+
+
+def _knob(args):
+    try:
+        values = dict(knobs.parse_assignment(a) for a in args.assignments)
+        current = knobs.write(args.dir, values) if values else knobs.read(args.dir)
+    except knobs.KnobError as exc:
+        sys.stderr.write("error: %s\n" % exc)
+        return 2
+    for name in sorted(current):
+        sys.stdout.write("%s=%s\n" % (name, current[name]))
+    return 0
 
 
 if __name__ == "__main__":

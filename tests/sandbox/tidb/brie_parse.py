@@ -36,6 +36,9 @@ LEVELS = {"OFF": 0, "OPTIONAL": 1, "REQUIRED": 2}
 TIME_UNITS = {"MICROSECOND": 1e-6, "SECOND": 1, "MINUTE": 60, "HOUR": 3600, "DAY": 86400,
               "WEEK": 604800}
 MAX_UINT64 = (1 << 64) - 1
+# Reserved words that cannot be an unquoted name here (a subset of TiDB's).
+RESERVED = {"TO", "FROM", "TABLE", "DATABASE", "SCHEMA", "SELECT", "WHERE", "AND", "OR", "ON",
+            "SET", "LIKE", "TRUE", "FALSE"}
 
 Statement = collections.namedtuple("Statement", "kind databases tables all url options")
 # kind: 'backup'|'restore'; databases: [names] (DATABASE list); tables: [(db or None, name)];
@@ -117,7 +120,8 @@ class _Parser:
 
     def identifier(self):
         tok = self.peek()
-        if tok is None or tok.kind not in ("word", "quoted"):
+        if tok is None or tok.kind not in ("word", "quoted") or (
+                tok.kind == "word" and tok.text.upper() in RESERVED):
             self.fail()
         self.i += 1
         if tok.kind == "quoted":

@@ -179,3 +179,9 @@ def _is_bare_select_item(toks, first, last):
             if word in _CLAUSES:
                 return False
     return False
+
+
+# ---------------------------------------------------------------------------------------
+# Other statement families register their handlers when imported.
+
+from tests.sandbox.tidb import brie, checksum, kill  # noqa: E402,F401  pylint: disable=wrong-import-position,unused-import
