@@ -24,6 +24,14 @@ def storage_of(record, params):
     return open_location(record["path"].replace("local://", "", 1), params)
 
 
+def prepare_destination(storage):
+    """Make sure a backup can be written there: a local directory is created (BR writes into it
+    from every TiKV host, so an NFS mount must exist on them too); S3 must answer."""
+    if storage.kind == "local":
+        storage.ensure_root()
+    storage.check_access()
+
+
 def holds_backup(storage):
     return storage.exists(BACKUPMETA)
 

@@ -159,15 +159,20 @@ def checksums(connection, table_names):
 
 
 def running_task(connection, kind, target):
-    """The SHOW BACKUPS (or RESTORES) row of a task writing to target, or None."""
+    """The SHOW BACKUPS (or RESTORES) row of a task writing to target that has not finished, or
+    None. TiDB lists finished tasks for a while too; only those have a Finish_time."""
     statement = "SHOW %s" % ("BACKUPS" if kind == "backup" else "RESTORES")
     rows, _count, _warnings = run_sql(connection, statement)
     for row in rows or []:
         destination = str(row.get("Destination") or "")
-        if destination.split("?", 1)[0].rstrip("/") == target.url.rstrip("/") and \
-                row.get("State") not in ("Finish", "Finished", "Cancel", "Canceled"):
+        if destination.split("?", 1)[0].rstrip("/") == target.url.rstrip("/") and not finished(row):
             return row
     return None
+
+
+def finished(task_row):
+    finish = task_row.get("Finish_time")
+    return bool(finish) and not str(finish).startswith("0000-00-00")
 
 
 def kill_query(connection, connection_id):

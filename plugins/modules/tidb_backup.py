@@ -241,7 +241,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tidbops.manager.plugins.module_utils import backup_schedule as schedule
 from ansible_collections.tidbops.manager.plugins.module_utils.backups import (
-    KIND, ProgressReporter, delete_backup, filter_records, finish_record, holds_backup)
+    KIND, ProgressReporter, delete_backup, filter_records, finish_record, holds_backup, prepare_destination)
 from ansible_collections.tidbops.manager.plugins.module_utils.brie import (
     BrieTarget, backup_statement, checksums, kill_query, run_brie, running_task, user_tables, validate_tables)
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog import format_time
@@ -283,7 +283,7 @@ class BackupTask(object):
         if self.module.check_mode:
             self.result["backup"] = record or {}
             return
-        storage.check_access()
+        prepare_destination(storage)
         if holds_backup(storage):
             raise TidbOpsError("BACKUP_PATH_NOT_EMPTY", "%s already holds a backup (its backupmeta exists)"
                                % target.url, path=target.url)

@@ -47,8 +47,9 @@ class PlaybookRun(object):
                     self.results.append((task["task"]["name"], result))
 
     def task(self, name):
-        """The result of the last task called name."""
-        found = [result for task_name, result in self.results if task_name == name]
+        """The result of the last task called name (a role's task: with or without 'role : ')."""
+        found = [result for task_name, result in self.results
+                 if task_name == name or task_name.endswith(" : " + name)]
         assert found, "no task %r ran; tasks: %s" % (name, [task_name for task_name, _result in self.results])
         return found[-1]
 

@@ -4,6 +4,8 @@ A sandbox lives in one directory DIR:
   DIR/bin/tiup          sh wrapper: runs the tiup stand-in with this interpreter and
                         PYTHONPATH=<repo root>; exports TIDBOPS_SANDBOX_DIR=DIR and
                         defaults TIUP_HOME to DIR/tiup
+  DIR/bin/dumpling,     the same for the dumpling and tidb-lightning stand-ins
+  DIR/bin/tidb-lightning
   DIR/tiup/             TIUP_HOME (clusters' meta.yaml etc.)
   DIR/hosts/<host>/...  the "hosts'" filesystems (/tidb-deploy/..., /tidb-data/...)
   DIR/clusters/<name>/  per-cluster sandbox state (MariaDB, PD state, pid files)
@@ -99,6 +101,7 @@ class Sandbox(object):
     def up(self, out=sys.stdout):
         os.makedirs(self.dir, exist_ok=True)
         if self.is_up():
+            self.write_wrapper()  # a sandbox made by an older checkout gets new wrappers
             out.write("sandbox %s is already up\n" % self.dir)
             self.print_summary(out)
             return self.load_env()
@@ -151,20 +154,29 @@ class Sandbox(object):
             procs.terminate([pid])
         raise SandboxError(last)
 
+    # DIR/bin/<name> -> the stand-in module it runs
+    WRAPPERS = (("tiup", "tests.sandbox.tiup"), ("dumpling", "tests.sandbox.dumpling"),
+                ("tidb-lightning", "tests.sandbox.lightning"))
+
     def write_wrapper(self):
+        for name, module in self.WRAPPERS:
+            self._write_wrapper(name, module)
+
+    def _write_wrapper(self, name, module):
         os.makedirs(self.bin_dir, exist_ok=True)
-        path = os.path.join(self.bin_dir, "tiup")
+        path = os.path.join(self.bin_dir, name)
         script = (
             "#!/bin/sh\n"
-            "# tiup stand-in of the TiDB sandbox in %(dir)s (tests/sandbox/tiup)\n"
+            "# %(name)s stand-in of the TiDB sandbox in %(dir)s (%(module)s)\n"
             "TIDBOPS_SANDBOX_DIR=%(qdir)s\n"
             "export TIDBOPS_SANDBOX_DIR\n"
             ": \"${TIUP_HOME:=%(qhome)s}\"\n"
             "export TIUP_HOME\n"
             "PYTHONPATH=%(qroot)s${PYTHONPATH:+:$PYTHONPATH}\n"
             "export PYTHONPATH\n"
-            "exec %(qpy)s -m tests.sandbox.tiup \"$@\"\n"
-        ) % {"dir": self.dir, "qdir": shlex.quote(self.dir), "qhome": shlex.quote(self.tiup_home),
+            "exec %(qpy)s -m %(module)s \"$@\"\n"
+        ) % {"name": name, "module": module, "dir": self.dir, "qdir": shlex.quote(self.dir),
+             "qhome": shlex.quote(self.tiup_home),
              "qroot": shlex.quote(REPO_ROOT), "qpy": shlex.quote(sys.executable)}
         tmp = path + ".tmp"
         with open(tmp, "w") as handle:

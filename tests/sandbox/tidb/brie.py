@@ -9,6 +9,7 @@ What TiDB does (pkg/executor/brie.go, br/pkg/task, br/pkg/backup) and the stand-
   'Restore'); a task that ends before its step completed shows '<step> Canceled' with
   Progress 100 (so does a failed one: its progress is closed, quirk included). Destination
   is the URL without its query (BR moves s3:// parameters into options), so no secret.
+  SHOW ... LIKE 'p' filters the first column, Id (TiDB's buildShow), WHERE any column.
 - KILL TIDB QUERY <conn> (or KILL QUERY) cancels the task of that connection. TiDB notices
   the kill on a 3-second ticker started with the task, so cancelling takes up to 3 s; the
   statement then fails with 1317 "Query execution was interrupted", and what was written
@@ -52,9 +53,12 @@ import json
 import logging
 import math
 import os
+import re
 import threading
 import time
 import zlib
+
+import pymysql
 
 from tests.sandbox.tidb import brie_parse, checksum, knobs, resultset, tables, tso
 from tests.sandbox.tidb.brie_storage import (ERR_INVALID_ARGUMENT, ERR_INVALID_METAFILE,
@@ -231,7 +235,9 @@ def show_brie(ctx, m):  # pylint: disable=unused-argument
     QUEUE.clear()
     condition = None
     if m.group("like"):
-        condition = "`Destination` LIKE " + m.group("like")
+        # TiDB's buildShow applies LIKE to the first column, which is Id here (quirk: a
+        # destination pattern matches nothing).
+        condition = "`Id` LIKE " + m.group("like")
     elif m.group("where"):
         condition = m.group("where")
     return Rewrite(resultset.rewrite_sql(SHOW_COLUMNS, rows, condition))
@@ -337,6 +343,24 @@ def _datetime_tso(text):
 
 @statement(r"(?:BACKUP|RESTORE)\b.*", priority=40)
 def brie_statement(ctx, m):
+    try:
+        return _brie_statement(ctx, m)
+    except (SqlError, pymysql.MySQLError):
+        raise
+    except Exception as exc:  # pylint: disable=broad-except
+        # Never let the proxy log the statement: its URL may carry credentials.
+        LOG.error("BRIE statement failed: %s: %s", type(exc).__name__,
+                  _redact_statement(str(exc)))
+        return Error(1105, "HY000", "tidbops sandbox: the BRIE statement failed inside the "
+                                    "stand-in (see its log)")
+
+
+def _redact_statement(text):
+    """Text with the query part of any URL-looking string masked."""
+    return re.sub(r"(://[^\s'\"?]*)\?[^\s'\"]*", r"\1?<redacted>", text)
+
+
+def _brie_statement(ctx, m):
     stmt = brie_parse.parse(m.group(0))
     plan = _build_plan(ctx, stmt)
     QUEUE.clear()
@@ -371,6 +395,12 @@ def brie_statement(ctx, m):
     except SqlError as exc:
         reply = exc.reply
         task.message = "[executor:%d]%s" % (reply.errno, reply.message)
+    except pymysql.MySQLError as exc:
+        # What MariaDB refused while the task ran (a DDL or an INSERT of the restore).
+        text = "[tidbops sandbox: MariaDB error %s]%s" % (
+            exc.args[0] if exc.args else "?", exc.args[1] if len(exc.args) > 1 else exc)
+        reply = Error(errno, "HY000", prefix + plan.dest.redact(text))
+        task.message = "[executor:%d]%s" % (errno, reply.message)
     except Exception as exc:  # pylint: disable=broad-except
         LOG.error("BRIE task %d failed: %s", task.id,
                   plan.dest.redact("%s: %s" % (type(exc).__name__, exc)))

@@ -107,7 +107,9 @@ class Destination:
                 base = base.split("#", 1)[0] + "#" + parts.fragment
             self.display = base  # BRIE's info.storage: the URL without its query
         else:
-            self.display = text
+            # TiDB keeps other schemes' query; the sandbox masks secret-looking values in
+            # it all the same (such a URL fails anyway: BR knows no such storage).
+            self.display = self.redact(text)
 
     def bad_escape(self):
         """Go's url.Parse error for a malformed escape, with secrets masked; or None."""
@@ -123,15 +125,6 @@ class Destination:
                          urllib.parse.quote_plus(value, safe="")}:
                 text = text.replace(form, "redacted")
         return text
-
-    def redacted_url(self):
-        """ast.RedactURL-style text of the whole URL (for logs)."""
-        if self.scheme != "s3" or not self.parts.query:
-            return self.display
-        pairs = urllib.parse.parse_qsl(self.parts.query, keep_blank_values=True)
-        pairs = [(k, "redacted" if k.lower().replace("_", "-") in SECRET_OPTIONS else v)
-                 for k, v in pairs]
-        return self.display + "?" + urllib.parse.urlencode(pairs)
 
     # ---- storage -------------------------------------------------------------------
 
@@ -396,7 +389,7 @@ class S3Storage:
         if not self.sandbox_s3:
             return
         host = urllib.parse.urlsplit(self._endpoint_url()).netloc
-        if host != self.sandbox_s3["host"]:
+        if _same_host(host) != _same_host(self.sandbox_s3["host"]):
             return
         access, secret = self.creds[0], self.creds[1]
         if access == self.sandbox_s3["access_key"] and secret == self.sandbox_s3["secret_key"]:
@@ -525,6 +518,15 @@ def _sandbox_s3(sandbox_dir):
         return None
 
 
+def _same_host(netloc):
+    host, sep, port = netloc.lower().rpartition(":")
+    if not sep:
+        host, port = port, ""
+    if host in ("localhost", "[::1]", "::1"):
+        host = "127.0.0.1"
+    return host, port
+
+
 def _request_id():
     return secrets.token_hex(8).upper()
 
@@ -536,8 +538,7 @@ def _host_id():
 def _request_failure(code, message, status, request_id=None, host_id=None):
     """awserr.RequestFailure's text (aws-sdk-go v1, S3's error with host id)."""
     return "%s: %s\n\tstatus code: %d, request id: %s, host id: %s" % (
-        code, message, status, request_id if request_id is not None else _request_id(),
-        host_id if host_id is not None else _host_id())
+        code, message, status, request_id or _request_id(), host_id or _host_id())
 
 
 _STATUS_TEXT = {301: "Moved Permanently", 400: "Bad Request", 403: "Forbidden",

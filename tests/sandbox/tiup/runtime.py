@@ -209,6 +209,10 @@ class ClusterRuntime(object):
             os.path.abspath(__file__)))))
         env["PYTHONPATH"] = repo_root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         env.pop("TIDBOPS_SANDBOX_OWNER", None)
+        # A real instance runs under systemd with none of the caller's environment: no S3 keys
+        # inherited from whoever ran tiup (a collection that forgot them must not pass here).
+        for name in [n for n in env if n.startswith("AWS_")]:
+            del env[name]
         pid = procs.spawn_daemon(self.argv(inst, meta, topology), owner=self.owner,
                                  log_path=log_path, cwd=deploy, env=env)
         os.makedirs(self.path("pids"), exist_ok=True)

@@ -92,3 +92,11 @@ def test_brie_errors_get_codes_and_lose_secrets(errno, message, failure, code):
 def test_tso_physical_part():
     # The BR docs' sample TSO: physical part 1675913641438 ms, i.e. 2023-02-09.
     assert tso_to_unix(439330705621123078) == pytest.approx(1675913641.438)
+
+
+def test_a_task_is_finished_only_with_a_finish_time():
+    import datetime
+    from ansible_collections.tidbops.manager.plugins.module_utils.brie import finished
+    assert finished({"Finish_time": datetime.datetime(2026, 11, 22, 2, 0)}) is True
+    assert finished({"Finish_time": "0000-00-00 00:00:00"}) is False
+    assert finished({"Finish_time": None}) is False
