@@ -96,6 +96,10 @@ def run_sql(connection, statement, args=None):
         message = exc.args[-1] if exc.args else str(exc)
         raise TidbOpsError("TIDB_QUERY_FAILED", "statement failed (%s): %s" % (errno, message),
                            statement=statement, sql_errno=errno)
+    except (TypeError, ValueError, KeyError) as exc:
+        # PyMySQL fills placeholders with Python's % operator before sending anything.
+        raise TidbOpsError("INVALID_ARGUMENT", "the statement's placeholders do not match the values given "
+                           "(%s); a literal %% must be written %%%%" % exc, statement=statement)
 
 
 READ_ONLY = re.compile(r"^\s*(\(\s*)*(SELECT|SHOW|DESC|DESCRIBE|EXPLAIN|WITH)\b", re.I)

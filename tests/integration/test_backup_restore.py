@@ -55,9 +55,11 @@ def cluster(playbook, topology, request):
     name = "bk%d" % (abs(hash(request.node.name)) % 100000)
     topo = topology(pd=1, tikv=1, tidb=1)
     port = topo["tidb_servers"][0]["port"]
-    run = playbook("cluster_up.yml", name=name, topology=topo, version=VERSION, tidb_port=port, rows=500)
+    password = "Ops-Pw-%d-x" % os.getpid()
+    run = playbook("cluster_up.yml", name=name, topology=topo, version=VERSION, tidb_port=port, rows=500,
+                   ops_password=password)
     assert run.rc == 0, run.failed() or run.stderr
-    yield dict(name=name, port=port, topology=topo)
+    yield dict(name=name, port=port, topology=topo, password=password)
     playbook("cluster_destroy.yml", name=name)
 
 
@@ -77,7 +79,8 @@ def test_backup_local_and_s3_drop_restore_delete(playbook, cluster, sandbox, tmp
     s3_prefix = "it-%d" % os.getpid()
     storage_s3 = "s3://%s/%s" % (sandbox["s3"]["bucket"], s3_prefix)
     run = playbook("backup_restore.yml", cluster=cluster["name"], tidb_port=cluster["port"],
-                   catalog=str(catalog), storage_local=str(local), storage_s3=storage_s3)
+                   ops_password=cluster["password"], catalog=str(catalog), storage_local=str(local),
+                   storage_s3=storage_s3)
     assert run.rc == 0, run.failed() or run.stderr
 
     assert run.task("Hold GC")["changed"] is True and run.task("Hold GC")["gc_life_time"] == "720h0m0s"
@@ -130,10 +133,11 @@ def test_backup_local_and_s3_drop_restore_delete(playbook, cluster, sandbox, tmp
     assert run.task("Delete the S3 backup again")["changed"] is False
     assert not os.path.exists(catalog / "records" / "backup" / "b-local.json")
 
-    secret = sandbox["s3"]["secret_key"]
-    assert secret not in run.stdout and secret not in read_tree(catalog) and secret not in read_tree(local)
     with open(ansible_env["ANSIBLE_LOG_PATH"]) as log:
-        assert secret not in log.read()
+        ansible_log = log.read()
+    for secret in (sandbox["s3"]["secret_key"], cluster["password"]):
+        assert secret not in run.stdout and secret not in run.stderr and secret not in ansible_log
+        assert secret not in read_tree(catalog) and secret not in read_tree(local)
 
 
 def test_restore_into_a_new_cluster(playbook, cluster, topology, tmp_path):
@@ -155,7 +159,8 @@ def test_cancel_a_running_backup_and_the_lock(playbook, cluster, sandbox, tmp_pa
     catalog = tmp_path / "catalog"
     storage = "s3://%s/cancel-%d" % (sandbox["s3"]["bucket"], os.getpid())
     knob(brie_min_seconds=30)
-    args = dict(cluster=cluster["name"], tidb_port=cluster["port"], catalog=str(catalog), backup_location=storage)
+    args = dict(cluster=cluster["name"], tidb_port=cluster["port"], catalog=str(catalog), backup_location=storage,
+                ops_password=cluster["password"])
     record_file = catalog / "records" / "backup" / "slow.json"
     with open(tmp_path / "slow.out", "w") as out:
         extra = dict(sandbox=sandbox, backup_name="slow", **args)
@@ -165,9 +170,10 @@ def test_cancel_a_running_backup_and_the_lock(playbook, cluster, sandbox, tmp_pa
             env=ansible_env, cwd=REPO_ROOT, stdout=out, stderr=subprocess.STDOUT)
         try:
             assert wait_until(lambda: record_file.exists() and "processing" in record_file.read_text(), 60)
-            # While it runs: the secret is on no command line.
+            # While it runs: neither the S3 secret nor the password is on any command line.
             ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True).stdout
-            assert sandbox["s3"]["secret_key"] not in ps
+            assert "tidb_backup" in ps or "ansible" in ps
+            assert sandbox["s3"]["secret_key"] not in ps and cluster["password"] not in ps
 
             locked = playbook("backup_one.yml", backup_name="second", **args)
             assert locked.task("Back up")["error_code"] == "CLUSTER_LOCKED", locked.task("Back up")
@@ -184,6 +190,7 @@ def test_cancel_a_running_backup_and_the_lock(playbook, cluster, sandbox, tmp_pa
     assert "BACKUP_CANCELLED" in slow_run
     record = json.loads(record_file.read_text())
     assert record["status"] == "cancelled"
+    assert sandbox["s3"]["secret_key"] not in record_file.read_text() and cluster["password"] not in slow_run
     after = playbook("backup_one.yml", backup_name="slow", backup_state="cancelled", **args)
     assert after.task("Back up")["changed"] is False
     assert "slow" not in [b["id"] for b in after.task("Finished backups")["backups"]]

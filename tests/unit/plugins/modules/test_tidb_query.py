@@ -40,3 +40,25 @@ def test_bad_queries_are_refused(query):
     with pytest.raises(TidbOpsError) as caught:
         statements(query)
     assert caught.value.code == "INVALID_ARGUMENT"
+
+
+def test_placeholder_mismatch_is_a_clear_error():
+    from ansible_collections.tidbops.manager.plugins.module_utils.tidb import run_sql
+
+    class Cursor(object):
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def execute(self, statement, args=None):
+            return statement % args  # what PyMySQL does before sending
+
+    class Connection(object):
+        def cursor(self, *args):
+            return Cursor()
+
+    with pytest.raises(TidbOpsError) as caught:
+        run_sql(Connection(), "GRANT ALL ON *.* TO 'ops'@'%'", ("pw",))
+    assert caught.value.code == "INVALID_ARGUMENT" and "pw" not in caught.value.msg
