@@ -52,7 +52,7 @@ def go_error(exc):
     if isinstance(exc, pymysql.err.MySQLError) and exc.args and isinstance(exc.args[0], int):
         code, msg = exc.args[0], exc.args[1] if len(exc.args) > 1 else ""
         if code in (2003, 2013, 2006) and ("Connection refused" in msg or "timed out" in msg
-                                            or "Can't connect" in msg):
+                                           or "Can't connect" in msg):
             return None  # the caller renders the dial error
         state = {1045: "28000", 1044: "42000", 1049: "42000", 1064: "42000", 1146: "42S02",
                  1054: "42S22", 1062: "23000", 1142: "42000", 1227: "42000"}.get(code, "HY000")
@@ -664,8 +664,8 @@ class Dumper:
             return [""]
         with self.conn.cursor() as cur:
             query = "SELECT MIN(%s),MAX(%s) FROM %s.%s" % (quote_ident(field),
-                                                          quote_ident(field), quote_ident(db),
-                                                          quote_ident(table))
+                                                           quote_ident(field), quote_ident(db),
+                                                           quote_ident(table))
             if conf["where"]:
                 query += " WHERE " + conf["where"]
             cur.execute(query)
@@ -861,7 +861,7 @@ def main(argv=None, version=DEFAULT_VERSION):
         log = golog.Logger(conf["logfile"] or None, conf["loglevel"])
     except OSError as exc:
         sys.stdout.write("\ncreate dumper failed: open %s: %s\n" % (conf["logfile"],
-                                                                   exc.strerror.lower()))
+                                                                    exc.strerror.lower()))
         return 1
     log.info("versioninfo.go:54", "Welcome to dumpling", release_version=version,
              git_hash="7f5d4b6d9c1a1e8f0a3b2c4d5e6f708192a3b4c5",
@@ -898,4 +898,3 @@ def main(argv=None, version=DEFAULT_VERSION):
     log.info("main.go:82", "dump data successfully, dumpling will exit now")
     log.close()
     return 0
-

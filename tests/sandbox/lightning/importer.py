@@ -431,7 +431,7 @@ class Importer:
         conflict = self.cfg["conflict"]["strategy"]
         backend = self.cfg["tikv-importer"]["backend"]
         verb = {"replace": "REPLACE INTO", "ignore": "INSERT IGNORE INTO"}.get(conflict,
-                                                                              "INSERT INTO")
+                                                                               "INSERT INTO")
         if backend == "local" and conflict == "":
             verb = "REPLACE INTO"  # KV pairs of the same key overwrite each other
         imp = self.cfg["tikv-importer"]
@@ -571,8 +571,8 @@ class Importer:
         local_bytes = remote["bytes"] * local_rows // remote_rows if remote_rows else 0
         text = ("checksum mismatched remote vs local => (checksum: %d vs %d) (total_kvs: %d vs "
                 "%d) (total_bytes:%d vs %d)" % (remote["checksum"], remote["checksum"] ^ local_rows,
-                                                 remote["kvs"], local_kvs, remote["bytes"],
-                                                 local_bytes))
+                                                remote["kvs"], local_kvs, remote["bytes"],
+                                                local_bytes))
         if level == "required":
             self.log.error("table_import.go:1216", "checksum mismatched", table=src.unique)
             raise TaskError("[Lightning:Restore:ErrChecksumMismatch]" + text)
@@ -611,7 +611,7 @@ def _next_step(status):
 def _compression(path):
     ext = path.rsplit(".", 1)[-1].lower()
     return source.COMPRESSION.get(ext, 0) if ext in ("gz", "gzip", "zst", "zstd",
-                                                      "snappy") else 0
+                                                     "snappy") else 0
 
 
 def sys_stdout_table(rows):

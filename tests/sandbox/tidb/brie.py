@@ -310,7 +310,7 @@ def _build_plan(ctx, stmt):
             if not current_db:
                 raise tables.no_database_error()
         scope = [(db or current_db, name) for db, name in stmt.tables]
-    named = [d for d in stmt.databases] + [db for db, dummy in scope]
+    named = list(stmt.databases) + [db for db, dummy in scope]
     system = [d for d in named if d.lower() in tables.SYSTEM_SCHEMAS]
     if system:
         raise unsupported("%s of system schema %s is not emulated (the sandbox's system "
@@ -614,7 +614,8 @@ class _Backup(_Job):
             else:
                 progress = [done]
 
-                def on_file(nbytes, progress=progress):
+                # The default binds this iteration's counter (not shared state across calls).
+                def on_file(nbytes, progress=progress):  # pylint: disable=dangerous-default-value
                     progress[0] += 1
                     task.inc()
                     self.pacer.step(progress[0], total, nbytes)
@@ -861,4 +862,3 @@ def _parse_meta(data):
                                "tidbops sandbox: this backupmeta was not written by the "
                                "sandbox's BACKUP (a real BR backup cannot be restored here)"))
     return meta
-

@@ -121,8 +121,8 @@ class Destination:
 
     def redact(self, text):
         for value in sorted(set(self.secrets), key=len, reverse=True):
-            for form in {value, urllib.parse.quote(value, safe=""),
-                         urllib.parse.quote_plus(value, safe="")}:
+            for form in dict.fromkeys((value, urllib.parse.quote(value, safe=""),
+                                       urllib.parse.quote_plus(value, safe=""))):
                 text = text.replace(form, "redacted")
         return text
 
@@ -330,7 +330,7 @@ class S3Storage:
         path = urllib.parse.quote(key)
         if self.path_style:
             return "%s://%s/%s%s" % (base.scheme, base.netloc, self.bucket,
-                                    "/" + path if key else "")
+                                     "/" + path if key else "")
         return "%s://%s.%s/%s" % (base.scheme, self.bucket, base.netloc, path)
 
     def _boto(self, unsigned=False):
@@ -420,7 +420,7 @@ class S3Storage:
         key = self.prefix + name
         try:
             self._call("Put", key, lambda c: c.put_object(Bucket=self.bucket, Key=key,
-                                                           Body=data))
+                                                          Body=data))
         except S3Failure as exc:
             raise BrError(str(exc)) from None
 

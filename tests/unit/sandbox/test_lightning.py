@@ -125,7 +125,7 @@ def test_sigkill_half_way_then_resume_has_no_duplicates(clusters, tmp_path):
     assert len([f for f in os.listdir(out) if f.startswith("shop.big.0")]) >= 2
     cfg = write_toml(tmp_path / "l.toml", clusters, out)
     text = open(cfg).read().replace('backend = "tidb"',
-                                     'backend = "tidb"\nlogical-import-batch-rows = 7')
+                                    'backend = "tidb"\nlogical-import-batch-rows = 7')
     with open(cfg, "w") as handle:
         handle.write(text)
     env = dict(clusters["env"], TIDBOPS_SANDBOX_LIGHTNING_ROW_DELAY="0.05")

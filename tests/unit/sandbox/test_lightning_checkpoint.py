@@ -105,13 +105,13 @@ def test_encode_decode_roundtrip():
                       "tidb_host": "h", "tidb_port": 4000, "pd_addr": "", "sorted_kv_dir": "",
                       "lightning_ver": "v"},
              "tables": {"`a`.`b`": {"hash": b"", "status": 30, "tableID": 7, "kv_bytes": 0,
-                                     "kv_kvs": 0, "kv_checksum": 2 ** 63 + 5, "table_info": b"",
-                                     "autoRandBase": 0, "autoIncrBase": -3, "autoRowIDBase": 0,
-                                     "engines": {-1: {"status": 30, "chunks": {}},
-                                                 0: {"status": 30, "chunks": {
-                                                     "f.sql:0": {"path": "f.sql", "pos": 12,
-                                                                 "real_pos": -1,
-                                                                 "count_after": 3}}}}}}}
+                                    "kv_kvs": 0, "kv_checksum": 2 ** 63 + 5, "table_info": b"",
+                                    "autoRandBase": 0, "autoIncrBase": -3, "autoRowIDBase": 0,
+                                    "engines": {-1: {"status": 30, "chunks": {}},
+                                                0: {"status": 30, "chunks": {
+                                                    "f.sql:0": {"path": "f.sql", "pos": 12,
+                                                                "real_pos": -1,
+                                                                "count_after": 3}}}}}}}
     back = cpt.decode(cpt.encode(model))
     assert back["task"] == model["task"]
     table = back["tables"]["`a`.`b`"]
