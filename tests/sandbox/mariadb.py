@@ -85,6 +85,14 @@ MAX_SOCKET_PATH = 100  # sun_path is 108 bytes; keep a margin
 INITIALIZED_MARKER = ".initialized"
 
 
+def server_binary(name):
+    """Debian installs mariadbd in /usr/sbin, which a non-login PATH (cron, CI) may lack."""
+    found = shutil.which(name) or shutil.which(name, path="/usr/sbin:/usr/bin:/usr/local/sbin:/usr/local/bin")
+    if not found:
+        raise MariaDBError("%s not found: install Debian's mariadb-server (make test does)" % name)
+    return found
+
+
 class MariaDBError(RuntimeError):
     """The server could not be initialised, started or stopped; the message has the log."""
 
@@ -126,7 +134,7 @@ class MariaDB:
     # -- process control --------------------------------------------------------------
 
     def argv(self):
-        return (["mariadbd", "--no-defaults", "--user=root",
+        return ([server_binary("mariadbd"), "--no-defaults", "--user=root",
                  "--datadir=" + self.datadir,
                  "--port=%d" % self.port,
                  "--socket=" + self.socket_path,
@@ -220,7 +228,7 @@ def _cmdline(pid):
 
 def _template_datadir():
     """A pristine installed datadir, built once per distinct install recipe."""
-    version = subprocess.run(["mariadbd", "--version"], check=True, capture_output=True,
+    version = subprocess.run([server_binary("mariadbd"), "--version"], check=True, capture_output=True,
                              text=True).stdout
     recipe = "\n".join([version] + INSTALL_ARGS + DATA_OPTIONS + [INIT_SQL])
     key = hashlib.sha256(recipe.encode()).hexdigest()[:16]
@@ -248,7 +256,7 @@ def _install(datadir, workdir):
     with open(sql_path, "w", encoding="utf-8") as fh:
         fh.write(INIT_SQL)
     log_path = os.path.join(workdir, "install.log")
-    argv = (["mariadb-install-db", "--no-defaults", "--datadir=" + datadir,
+    argv = ([server_binary("mariadb-install-db"), "--no-defaults", "--datadir=" + datadir,
              "--extra-file=" + sql_path] + INSTALL_ARGS + DATA_OPTIONS)
     with open(log_path, "wb") as log:
         result = subprocess.run(argv, stdout=log, stderr=subprocess.STDOUT,
