@@ -56,11 +56,14 @@ unit: deps
 integration: deps
 	$(BIN)/pytest -q tests/integration
 
+# molecule keeps a scenario's state between runs ("already prepared"): reset it so that every
+# run starts its own sandbox.
 molecule: deps
 	@for role in roles/*/; do \
 	  [ -d "$$role/molecule" ] || continue; \
 	  echo "molecule test: $$role"; \
-	  (cd $$role && PATH=$(BIN):$$PATH $(BIN)/molecule test --all) || exit 1; \
+	  (cd $$role && PATH=$(BIN):$$PATH $(BIN)/molecule reset >/dev/null 2>&1; \
+	   PATH=$(BIN):$$PATH $(BIN)/molecule test --all) || exit 1; \
 	done
 
 build: deps

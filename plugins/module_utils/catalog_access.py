@@ -46,12 +46,13 @@ def open_catalog(params):
 def cluster_lock(catalog, cluster, job, ttl_seconds):
     """Hold the cluster's lock (TiUniManager's maintenance status) while a job runs.
 
-    job names the holder (e.g. 'backup/nightly'), so that a second job on the same cluster fails
-    with CLUSTER_LOCKED saying who has it."""
+    The owner is the job itself (e.g. 'backup/nightly'), not the process: a re-run of an
+    interrupted job takes its own lock again and resumes, while any other job on the cluster
+    fails with CLUSTER_LOCKED saying who holds it, from which host and process."""
     resource = "cluster-%s" % cluster
-    owner = "%s@%s:%d" % (job, socket.gethostname(), os.getpid())
-    catalog.acquire(resource, owner, job, ttl_seconds)
+    catalog.acquire(resource, job, "%s (host %s, pid %d)" % (job, socket.gethostname(), os.getpid()),
+                    ttl_seconds)
     try:
-        yield owner
+        yield job
     finally:
-        catalog.release(resource, owner)
+        catalog.release(resource, job)

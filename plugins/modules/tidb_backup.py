@@ -317,29 +317,41 @@ class BackupTask(object):
         return last
 
     def resume(self, record):
-        """A record left processing: the job that ran it died, or it is still running."""
+        """A record left processing: the job that ran it died. Its BACKUP may still run in TiDB
+        (TiDB does not notice a client gone until it answers), so wait for it and take over its
+        result; one that ended without completing is run again into the same path, where BR's
+        checkpoints make it continue."""
         target = BrieTarget(record["path"], self.params)
         storage = open_location(record["path"].replace("local://", "", 1), self.params)
-        connection = tidb_connect(self.params)
-        try:
-            running = running_task(connection, "backup", target)
-        finally:
-            connection.close()
-        if running:
-            raise TidbOpsError("CLUSTER_LOCKED", "backup %s is still running (SHOW BACKUPS: %s %s%%)"
-                               % (record["id"], running.get("State"), running.get("Progress")), backup=record)
         self.result["changed"] = True
         if self.module.check_mode:
             self.result["backup"] = record
             return
-        if holds_backup(storage):
-            # It finished after the job that ran it died: its files are complete.
-            self.result["backup"] = finish_record(self.catalog, record, storage, size=storage.size(""),
-                                                  recovered=True)
-            return
-        # BR's checkpoints make a BACKUP into the same path continue where it stopped.
+        with cluster_lock(self.catalog, self.cluster, "backup/" + record["id"], self.params["lock_ttl"]):
+            self.wait_for_running(record, target)
+            if holds_backup(storage):
+                self.result["backup"] = finish_record(self.catalog, record, storage, size=storage.size(""),
+                                                      recovered=True, progress=100.0)
+                return
         last = self.catalog.find(KIND, record["last_backup"]) if record.get("last_backup") else None
         self.run_backup(record, target, storage, last)
+
+    def wait_for_running(self, record, target):
+        connection = tidb_connect(self.params)
+        try:
+            def finished():
+                task = running_task(connection, "backup", target)
+                if task is not None and task.get("Progress") is not None:
+                    record["progress"] = float(task["Progress"])
+                    self.catalog.put(KIND, record)
+                return task is None
+
+            done, _value = poll_until(finished, self.params["lock_ttl"], first_interval=0.5, max_interval=10)
+            if not done:
+                raise TidbOpsError("CLUSTER_LOCKED", "backup %s is still running in TiDB after lock_ttl seconds"
+                                   % record["id"], backup=record)
+        finally:
+            connection.close()
 
     def run_backup(self, record, target, storage, last):
         connection = tidb_connect(self.params)
@@ -357,6 +369,7 @@ class BackupTask(object):
             if self.params["checksum"]:
                 record["checksums"] = checksums(connection, user_tables(connection, self.params["databases"],
                                                                         self.params["tables"]))
+                self.catalog.put(KIND, record)  # a job taking over after a crash keeps them
             statement = backup_statement(target, self.params["databases"], self.params["tables"],
                                          self.params["rate_limit"], self.params["concurrency"],
                                          self.params["checksum"], last["backup_ts"] if last else None,

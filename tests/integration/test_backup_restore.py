@@ -3,6 +3,7 @@ cancel, locks, retention, and secrets nowhere."""
 import glob
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -247,3 +248,82 @@ def test_auto_backups_follow_the_strategy_and_retention(playbook, cluster, tmp_p
     assert [b["start_time"][:10] for b in autos] == ["2026-11-25", "2026-11-24"]
     # Retention removed the oldest backup's files too.
     assert len(glob.glob(str(local / "**" / "backupmeta"), recursive=True)) == 2
+
+
+def process_tree(root):
+    """root and every process descended from it (Ansible runs modules in their own session, so
+    killing the job's process group would leave the module running)."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/stat" % entry) as stat:
+                    parents[int(entry)] = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    tree, frontier = {root}, [root]
+    while frontier:
+        children = [pid for pid, parent in parents.items() if parent in frontier and pid not in tree]
+        tree.update(children)
+        frontier = children
+    return tree
+
+
+def running_backups(port):
+    conn = pymysql.connect(host="127.0.0.1", port=port, user="root", password="")
+    try:
+        with conn.cursor(pymysql.cursors.DictCursor) as cur:
+            cur.execute("SHOW BACKUPS")
+            return [r for r in cur.fetchall() if str(r["Finish_time"]).startswith("0000")]
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize("orphan", ["still-running", "cancelled"])
+def test_an_interrupted_backup_is_resumed_not_duplicated(playbook, cluster, sandbox, tmp_path, knob, ansible_env,
+                                                         orphan):
+    """The job dies with its module; its BACKUP either still runs in TiDB (the re-run takes over
+    its result) or has been killed there too (the re-run continues it into the same path)."""
+    catalog, local = tmp_path / "catalog", tmp_path / "backups"
+    args = dict(cluster=cluster["name"], tidb_port=cluster["port"], catalog=str(catalog),
+                backup_location=str(local), ops_password=cluster["password"])
+    record_file = catalog / "records" / "backup" / "nightly.json"
+    knob(brie_min_seconds=12)
+    extra = dict(sandbox=sandbox, backup_name="nightly", **args)
+    job = subprocess.Popen(
+        [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "-c", "local",
+         os.path.join(REPO_ROOT, "tests", "integration", "playbooks", "backup_one.yml"), "-e", json.dumps(extra)],
+        env=ansible_env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
+    try:
+        assert wait_until(lambda: record_file.exists() and "processing" in record_file.read_text()
+                          and running_backups(cluster["port"]), 60)
+    finally:
+        for pid in process_tree(job.pid):  # the job dies with its module: no chance to tidy up
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        job.wait()
+    interrupted = json.loads(record_file.read_text())
+    assert interrupted["status"] == "processing" and interrupted["checksums"]
+    knob(brie_min_seconds=0)
+    orphans = running_backups(cluster["port"])
+    assert orphans
+    if orphan == "cancelled":
+        conn = pymysql.connect(host="127.0.0.1", port=cluster["port"], user="root", password="")
+        with conn.cursor() as cur:
+            cur.execute("KILL TIDB QUERY %d" % int(orphans[0]["Connection"]))
+        conn.close()
+        assert wait_until(lambda: not running_backups(cluster["port"]), 20)
+    run = playbook("backup_one.yml", backup_name="nightly", **args)
+    resumed = run.task("Back up")
+    assert resumed["changed"] is True and resumed["backup"]["status"] == "finished", resumed
+    assert resumed["backup"]["path"] == interrupted["path"]
+    assert resumed["backup"].get("recovered") is (True if orphan == "still-running" else None)
+    assert resumed["backup"]["checksums"] == interrupted["checksums"]
+    assert [b["id"] for b in run.task("Finished backups")["backups"]] == ["nightly"]
+    assert len(glob.glob(str(local / "**" / "backupmeta"), recursive=True)) == 1
+    again = playbook("backup_one.yml", backup_name="nightly", **args)
+    assert again.task("Back up")["changed"] is False
+    assert not (catalog / "locks" / ("cluster-%s.json" % cluster["name"])).exists()
