@@ -327,3 +327,32 @@ def test_an_interrupted_backup_is_resumed_not_duplicated(playbook, cluster, sand
     again = playbook("backup_one.yml", backup_name="nightly", **args)
     assert again.task("Back up")["changed"] is False
     assert not (catalog / "locks" / ("cluster-%s.json" % cluster["name"])).exists()
+
+
+def test_incremental_backup_and_restore_from_a_path(playbook, cluster, topology, tmp_path):
+    topo = topology(pd=1, tikv=1, tidb=1)
+    target_port = topo["tidb_servers"][0]["port"]
+    run = playbook("cluster_up.yml", name="incr-target", topology=topo, version=VERSION, tidb_port=target_port,
+                   rows=1)
+    assert run.rc == 0, run.failed() or run.stderr
+    playbook_args = dict(cluster=cluster["name"], tidb_port=cluster["port"], target="incr-target",
+                         target_port=target_port, catalog=str(tmp_path / "catalog"),
+                         backup_location=str(tmp_path / "backups"))
+    # The target starts with its own tables; drop them so that the restore has room.
+    empty = pymysql.connect(host="127.0.0.1", port=target_port, user="root", password="", autocommit=True)
+    with empty.cursor() as cur:
+        cur.execute("DROP DATABASE shop")
+        cur.execute("DROP DATABASE crm")
+    empty.close()
+    try:
+        run = playbook("backup_incremental.yml", **playbook_args)
+        assert run.rc == 0, run.failed() or run.stderr
+        incremental = run.task("Incremental backup")["backup"]
+        assert incremental["type"] == "incremental" and incremental["last_backup"] == "full"
+        assert incremental["path"].endswith("-incremental")
+        assert run.task("Incremental backup again")["changed"] is False
+        assert run.task("Restore the full backup from its path")["verified"] is True
+        assert run.task("Restore the incremental backup on top")["verified"] is True
+        assert table_checksums(target_port) == table_checksums(cluster["port"])
+    finally:
+        playbook("cluster_destroy.yml", name="incr-target")
