@@ -14,8 +14,11 @@ version_added: "0.1.0"
 description:
   - V(present) runs C(BACKUP DATABASE * TO '<url>') (or named databases or tables) through a TiDB
     server of the cluster, and keeps a record of it in the catalog and beside the data. A backup
-    is keyed by O(name); when a backup of that name exists, the module reports it and changes
-    nothing; when its record says it was interrupted, the module resumes it into the same path.
+    is keyed by O(name); when a finished backup of that name exists, the module reports it and
+    changes nothing. When its record is still V(processing) because the job that ran it died, the
+    module takes it over - it waits for the BACKUP still running in TiDB and records its result,
+    or runs it again into the same path, where BR's checkpoints make it continue. A failed or
+    cancelled backup of that name is taken again, into a new path.
   - With O(mode=auto), the cluster's strategy (M(tidbops.manager.tidb_backup_strategy)) decides;
     a backup runs only when the current hour is inside the strategy's window and no backup exists
     for this window yet; then the oldest automatic backups beyond the retention are deleted.
