@@ -76,6 +76,14 @@ def finish_record(catalog, record, storage, **fields):
     return record
 
 
+def record_failure(catalog, kind, record, error, status="failed"):
+    """Mark a job's record failed (or cancelled) with the error, and attach it to the error so
+    that the failed task returns it."""
+    record.update(status=status, end_time=format_time(catalog.now()), error=error.msg)
+    catalog.put(kind, record)
+    error.details[kind] = record
+
+
 def _json_bytes(record):
     return json.dumps(record, indent=2, sort_keys=True).encode("utf-8")
 

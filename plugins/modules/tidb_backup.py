@@ -244,7 +244,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tidbops.manager.plugins.module_utils import backup_schedule as schedule
 from ansible_collections.tidbops.manager.plugins.module_utils.backups import (
-    KIND, ProgressReporter, delete_backup, filter_records, finish_record, holds_backup, prepare_destination)
+    KIND, ProgressReporter, delete_backup, filter_records, finish_record, holds_backup, prepare_destination,
+    record_failure)
 from ansible_collections.tidbops.manager.plugins.module_utils.brie import (
     BrieTarget, backup_statement, checksums, kill_query, run_brie, running_task, user_tables, validate_tables)
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog import format_time
@@ -385,10 +386,8 @@ class BackupTask(object):
                 backup_ts=int(row.get("BackupTS") or 0), progress=100.0)
         except TidbOpsError as error:
             reporter.stop()
-            record.update(status="cancelled" if error.code == "BACKUP_CANCELLED" else "failed",
-                          end_time=format_time(self.catalog.now()), error=error.msg)
-            self.catalog.put(KIND, record)
-            error.details["backup"] = record
+            record_failure(self.catalog, KIND, record, error,
+                           "cancelled" if error.code == "BACKUP_CANCELLED" else "failed")
             raise
 
     # -- auto ------------------------------------------------------------------------------

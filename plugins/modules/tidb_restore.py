@@ -133,7 +133,8 @@ import json
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tidbops.manager.plugins.module_utils.backups import KIND as BACKUP_KIND, holds_backup
+from ansible_collections.tidbops.manager.plugins.module_utils.backups import (
+    KIND as BACKUP_KIND, holds_backup, record_failure)
 from ansible_collections.tidbops.manager.plugins.module_utils.brie import (
     RECORD_COPY, BrieTarget, checksums, restore_statement, run_brie, validate_tables)
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog import format_time
@@ -206,9 +207,7 @@ def restore_recorded(connection, catalog, record, target, backup, params, result
         record.update(status="finished", end_time=format_time(catalog.now()))
         catalog.put(KIND, record)
     except TidbOpsError as error:
-        record.update(status="failed", end_time=format_time(catalog.now()), error=error.msg)
-        catalog.put(KIND, record)
-        error.details["restore"] = record
+        record_failure(catalog, KIND, record, error)
         raise
 
 

@@ -26,6 +26,9 @@ KNOWN = {
     "brie_min_seconds": (float, "every BACKUP/RESTORE task lasts at least this many seconds "
                                 "(its progress spread over the time), so that it can be seen "
                                 "in SHOW BACKUPS and cancelled; 0 = as fast as it goes"),
+    "import_min_seconds": (float, "every IMPORT INTO job lasts at least this many seconds (its "
+                                  "rows spread over the time), so that it can be seen running "
+                                  "in SHOW IMPORT JOBS and cancelled; 0 = as fast as it goes"),
     "lightning_row_delay": (float, "seconds tidb-lightning waits after each row it writes, so "
                                    "that a run can be killed half-way; 0 = as fast as it goes"),
 }
