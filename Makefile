@@ -35,7 +35,12 @@ $(STAMP): requirements.txt requirements-test.txt
 $(COLLECTION_LINK):
 	mkdir -p $(dir $@) && ln -sfn $(CURDIR) $@
 
+# An installed copy of this collection in ~/.ansible/collections (left by an older molecule
+# prerun, or by hand) would shadow this checkout for ansible-lint and molecule: remove it.
+STALE_COPY := $(HOME)/.ansible/collections/ansible_collections/tidbops/manager
+
 lint: deps
+	rm -rf $(STALE_COPY)
 	cd $(COLLECTION_LINK) && $(BIN)/ansible-lint --profile production --offline
 
 # ansible-test must run from a real ansible_collections/<ns>/<name> directory (not a symlink,
@@ -59,6 +64,7 @@ integration: deps
 # molecule keeps a scenario's state between runs ("already prepared"): reset it so that every
 # run starts its own sandbox.
 molecule: deps
+	@rm -rf $(STALE_COPY)
 	@for role in roles/*/; do \
 	  [ -d "$$role/molecule" ] || continue; \
 	  echo "molecule test: $$role"; \

@@ -59,6 +59,11 @@ ERROR_CODES = {
     "RESTORE_FAILED": "The RESTORE statement failed.",
     "RESTORE_TABLES_EXIST": "The target cluster already has tables the backup holds; BR does not overwrite them.",
     "RESTORE_VERIFY_FAILED": "The restored tables' checksums differ from those recorded at backup time.",
+    # Import and export
+    "TRANSPORT_LIMIT_REACHED": "Every transfer slot of the cluster is held by another import or export job.",
+    "TRANSPORT_RECORD_NOT_FOUND": "No transport (import/export) record has that id.",
+    "TRANSPORT_RECORD_INVALID": "The transport record cannot be used for this operation, or has invalid fields.",
+    "TRANSPORT_FILE_SIZE_INVALID": "The file's size is negative, unreadable, or over the 2 GB limit.",
     # HTTP APIs
     "HTTP_REQUEST_FAILED": "An HTTP API answered with an error.",
 }

@@ -1,0 +1,260 @@
+"""transfers.py: transport records, their filters, and the concurrent-transfer slots."""
+import datetime
+import threading
+import time
+
+import pytest
+
+from ansible_collections.tidbops.manager.plugins.module_utils import transfers
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog import Catalog
+from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
+from ansible_collections.tidbops.manager.plugins.module_utils.storage import open_storage
+
+UTC = datetime.timezone.utc
+T0 = datetime.datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
+
+
+class Clock(object):
+    def __init__(self, start=T0):
+        self.moment = start
+
+    def __call__(self):
+        return self.moment
+
+    def advance(self, seconds):
+        self.moment += datetime.timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def catalog(tmp_path, clock):
+    return Catalog(open_storage(str(tmp_path / "catalog")), clock=clock)
+
+
+# -- records -----------------------------------------------------------------------------
+
+def test_new_record_round_trip(catalog, clock, tmp_path):
+    record = transfers.new_record(catalog, "exp-1", "prod", "export", "/data/export/prod/x/data", "local",
+                                  file_type="sql", comment="nightly", reimport_support=True)
+    stored = catalog.get("transport", "exp-1")
+    assert stored == record
+    assert (tmp_path / "catalog" / "records" / "transport" / "exp-1.json").is_file()
+    expected = {"id": "exp-1", "cluster": "prod", "type": "export", "path": "/data/export/prod/x/data",
+                "storage_type": "local", "file_type": "sql", "status": "processing", "reimport_support": True,
+                "size": 0, "rows": None, "start_time": "2026-03-01T12:00:00Z", "end_time": None,
+                "comment": "nightly", "config_path": None}
+    assert {k: v for k, v in stored.items() if k != "updated_at"} == expected
+
+    clock.advance(90)
+    finished = transfers.finish(catalog, record, size=2048, rows=10, config_path="/data/export/prod/x")
+    assert finished["status"] == "finished" and finished["end_time"] == "2026-03-01T12:01:30Z"
+    assert catalog.get("transport", "exp-1") == finished
+    assert transfers.get_record(catalog, "exp-1")["rows"] == 10
+
+
+def test_record_failure_marks_failed_and_attaches(catalog):
+    record = transfers.new_record(catalog, "imp-1", "prod", "import", "s3://bucket/in?&endpoint=http://s3",
+                                  "s3", file_type="csv")
+    error = TidbOpsError("TIDB_QUERY_FAILED", "lightning failed")
+    transfers.record_failure(catalog, record, error)
+    stored = catalog.get("transport", "imp-1")
+    assert stored["status"] == "failed" and stored["error"] == "lightning failed" and stored["end_time"]
+    assert error.details["transport"]["status"] == "failed"
+
+
+def test_unknown_record(catalog):
+    with pytest.raises(TidbOpsError) as info:
+        transfers.get_record(catalog, "nope")
+    assert info.value.code == "TRANSPORT_RECORD_NOT_FOUND"
+
+
+@pytest.mark.parametrize("path", [
+    "s3://bucket/out?access-key=AKID&secret-access-key=SECRET&endpoint=http://s3",
+    "s3://bucket/out?&secret_access_key=SECRET",
+    "s3://bucket/out?&endpoint=x&access-key=AKID",
+    "ftp://user:pw@host/data",
+])
+def test_secrets_in_path_are_refused(catalog, path):
+    with pytest.raises(TidbOpsError) as info:
+        transfers.new_record(catalog, "x", "prod", "export", path, "s3")
+    assert info.value.code == "CATALOG_RECORD_INVALID"
+    assert "SECRET" not in info.value.msg and "pw" not in str(info.value.fail_kwargs())
+    assert catalog.ids("transport") == []
+
+
+def test_secret_in_a_finished_path_is_refused(catalog):
+    record = transfers.new_record(catalog, "x", "prod", "export", "/data/x", "local")
+    with pytest.raises(TidbOpsError) as info:
+        transfers.finish(catalog, record, path="s3://b/p?secret-access-key=K")
+    assert info.value.code == "CATALOG_RECORD_INVALID"
+    assert catalog.get("transport", "x")["status"] == "processing"
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(transport_type="copy"), dict(storage_type="nfs"), dict(file_type="parquet"), dict(path=""),
+])
+def test_invalid_fields_are_refused(catalog, kwargs):
+    args = dict(transport_type="export", path="/data/x", storage_type="local")
+    args.update(kwargs)
+    with pytest.raises(TidbOpsError) as info:
+        transfers.new_record(catalog, "x", "prod", **args)
+    assert info.value.code == "TRANSPORT_RECORD_INVALID"
+
+
+def test_file_size_limit():
+    assert transfers.check_file_size(transfers.MAX_FILE_SIZE) == transfers.MAX_FILE_SIZE
+    for size in (transfers.MAX_FILE_SIZE + 1, -1, None):
+        with pytest.raises(TidbOpsError) as info:
+            transfers.check_file_size(size)
+        assert info.value.code == "TRANSPORT_FILE_SIZE_INVALID"
+
+
+def _records():
+    def rec(record_id, cluster, kind, status, reimport, start):
+        return dict(id=record_id, cluster=cluster, type=kind, status=status, reimport_support=reimport,
+                    start_time="2026-03-01T%s:00:00Z" % start)
+    return [rec("a", "c1", "export", "finished", True, "01"),
+            rec("b", "c1", "export", "processing", True, "02"),
+            rec("c", "c1", "import", "failed", False, "03"),
+            rec("d", "c2", "export", "finished", False, "04"),
+            rec("e", "c2", "import", "finished", False, "05")]
+
+
+def ids(found):
+    return [r["id"] for r in found]
+
+
+def test_filters_newest_first():
+    records = _records()
+    assert ids(transfers.filter_transfers(records)) == ["e", "d", "c", "b", "a"]
+    assert ids(transfers.filter_transfers(records, cluster="c1")) == ["c", "b", "a"]
+    assert ids(transfers.filter_transfers(records, transport_type="import")) == ["e", "c"]
+    assert ids(transfers.filter_transfers(records, status=["finished", "failed"])) == ["e", "d", "c", "a"]
+    assert ids(transfers.filter_transfers(records, status="processing")) == ["b"]
+    # reimport=True also requires finished: b supports re-import but is still processing.
+    assert ids(transfers.filter_transfers(records, reimport=True)) == ["a"]
+    assert ids(transfers.filter_transfers(records, reimport=False)) == ["e", "d", "c", "b"]
+    assert ids(transfers.filter_transfers(records, cluster="c1", transport_type="export", reimport=True)) == ["a"]
+
+
+# -- slots -------------------------------------------------------------------------------
+
+def test_three_slots_then_the_limit(catalog):
+    with transfers.transfer_slot(catalog, "prod", "job-1") as s1, \
+            transfers.transfer_slot(catalog, "prod", "job-2") as s2, \
+            transfers.transfer_slot(catalog, "prod", "job-3") as s3:
+        assert sorted([s1, s2, s3]) == ["transfer-prod-1", "transfer-prod-2", "transfer-prod-3"]
+        with pytest.raises(TidbOpsError) as info:
+            with transfers.transfer_slot(catalog, "prod", "job-4"):
+                pass
+        assert info.value.code == "TRANSPORT_LIMIT_REACHED"
+        assert sorted(h["owner"] for h in info.value.details["holders"]) == ["job-1", "job-2", "job-3"]
+        assert "job-1" in info.value.msg and "job-3" in info.value.msg
+        # Another cluster has its own slots.
+        with transfers.transfer_slot(catalog, "other", "job-4") as other:
+            assert other == "transfer-other-1"
+    # All released.
+    assert [catalog.holder(r) for r in transfers.slot_resources("prod")] == [None, None, None]
+
+
+def test_same_job_reenters_its_slot(catalog, clock):
+    with transfers.transfer_slot(catalog, "prod", "job-1"):
+        with transfers.transfer_slot(catalog, "prod", "job-2") as held:
+            first = catalog.holder(held)
+            clock.advance(60)
+            # A resumed job-2 (e.g. a re-run) gets the same slot back, its expiry refreshed.
+            with transfers.transfer_slot(catalog, "prod", "job-2", max_concurrent=2) as again:
+                assert again == held
+                refreshed = catalog.holder(held)
+                assert refreshed["acquired_at"] == first["acquired_at"]
+                assert refreshed["expires_at"] > first["expires_at"]
+
+
+def test_released_slot_is_reused(catalog):
+    with transfers.transfer_slot(catalog, "prod", "job-1"):
+        with transfers.transfer_slot(catalog, "prod", "job-2") as freed:
+            pass
+        with transfers.transfer_slot(catalog, "prod", "job-3", max_concurrent=2) as reused:
+            assert reused == freed
+            with pytest.raises(TidbOpsError) as info:
+                with transfers.transfer_slot(catalog, "prod", "job-4", max_concurrent=2):
+                    pass
+            assert info.value.code == "TRANSPORT_LIMIT_REACHED"
+
+
+def _hold_then_release(catalog, job, holding, release_after):
+    with transfers.transfer_slot(catalog, "prod", job, max_concurrent=1):
+        holding.set()
+        time.sleep(release_after)
+
+
+def test_wait_gets_a_slot_released_in_time(tmp_path):
+    # Real time here: the waiting side polls with real sleeps while another thread releases.
+    catalog = Catalog(open_storage(str(tmp_path / "catalog")))
+    holding = threading.Event()
+    holder = threading.Thread(target=_hold_then_release, args=(catalog, "job-1", holding, 0.6))
+    holder.start()
+    try:
+        assert holding.wait(5)
+        started = time.monotonic()
+        with transfers.transfer_slot(catalog, "prod", "job-2", max_concurrent=1, wait=True,
+                                     wait_timeout=10) as slot:
+            assert slot == "transfer-prod-1"
+            assert catalog.holder(slot)["owner"] == "job-2"
+        assert time.monotonic() - started < 8
+    finally:
+        holder.join(10)
+
+
+def test_wait_fails_after_the_timeout(tmp_path):
+    catalog = Catalog(open_storage(str(tmp_path / "catalog")))
+    holding = threading.Event()
+    holder = threading.Thread(target=_hold_then_release, args=(catalog, "job-1", holding, 3))
+    holder.start()
+    try:
+        assert holding.wait(5)
+        started = time.monotonic()
+        with pytest.raises(TidbOpsError) as info:
+            with transfers.transfer_slot(catalog, "prod", "job-2", max_concurrent=1, wait=True, wait_timeout=0.7):
+                pass
+        assert info.value.code == "TRANSPORT_LIMIT_REACHED"
+        assert info.value.details["holders"][0]["owner"] == "job-1"
+        assert 0.6 <= time.monotonic() - started < 2.5
+    finally:
+        holder.join(10)
+
+
+def test_an_expired_slot_is_taken_over(catalog, clock):
+    catalog.acquire("transfer-prod-1", "dead-job", "export (host gone)", 60)
+    with pytest.raises(TidbOpsError):
+        with transfers.transfer_slot(catalog, "prod", "job-2", max_concurrent=1):
+            pass
+    clock.advance(61)
+    with transfers.transfer_slot(catalog, "prod", "job-2", max_concurrent=1) as slot:
+        assert catalog.holder(slot)["owner"] == "job-2"
+    assert catalog.holder("transfer-prod-1") is None
+
+
+def test_release_after_a_takeover_does_not_fail(catalog, clock):
+    with transfers.transfer_slot(catalog, "prod", "slow-job", max_concurrent=1, ttl_seconds=60) as slot:
+        clock.advance(61)
+        with transfers.transfer_slot(catalog, "prod", "job-2", max_concurrent=1):
+            assert catalog.holder(slot)["owner"] == "job-2"
+            # slow-job leaves its block now: job-2's slot must survive.
+        catalog.acquire(slot, "job-3", "x", 60)
+    assert catalog.holder(slot)["owner"] == "job-3"
+
+
+@pytest.mark.parametrize("kwargs", [dict(max_concurrent=0), dict(max_concurrent=True), dict(cluster="a/b"),
+                                    dict(cluster="")])
+def test_invalid_slot_arguments(catalog, kwargs):
+    args = dict(cluster="prod")
+    args.update(kwargs)
+    with pytest.raises(TidbOpsError) as info:
+        with transfers.transfer_slot(catalog, job="job-1", **args):
+            pass
+    assert info.value.code == "INVALID_ARGUMENT"
