@@ -42,6 +42,20 @@ def open_catalog(params):
     return Catalog(open_location(params["catalog"], params))
 
 
+def check_paging(limit, offset):
+    """INVALID_ARGUMENT for a negative limit or offset of an *_info module."""
+    if limit < 0 or offset < 0:
+        raise TidbOpsError("INVALID_ARGUMENT", "limit and offset cannot be negative")
+
+
+def records_of(catalog, kind, record_id=None):
+    """The record with that id (an empty list when it does not exist), or every record of kind."""
+    if record_id:
+        found = catalog.find(kind, record_id)
+        return [found] if found else []
+    return catalog.list(kind)
+
+
 @contextlib.contextmanager
 def cluster_lock(catalog, cluster, job, ttl_seconds):
     """Hold the cluster's lock (TiUniManager's maintenance status) while a job runs.

@@ -102,7 +102,8 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tidbops.manager.plugins.module_utils.backups import KIND, filter_records
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog import parse_time
-from ansible_collections.tidbops.manager.plugins.module_utils.catalog_access import open_catalog
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog_access import (
+    check_paging, open_catalog, records_of)
 from ansible_collections.tidbops.manager.plugins.module_utils.common import common_argument_spec
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
 
@@ -122,17 +123,12 @@ def main():
         supports_check_mode=True)
     params = module.params
     try:
-        if params["limit"] < 0 or params["offset"] < 0:
-            raise TidbOpsError("INVALID_ARGUMENT", "limit and offset cannot be negative")
+        check_paging(params["limit"], params["offset"])
         for bound in ("since", "until"):
             if params[bound] and parse_time(params[bound]) is None:
                 raise TidbOpsError("INVALID_ARGUMENT", "%s %r is not an ISO-8601 time" % (bound, params[bound]))
         catalog = open_catalog(params)
-        if params["name"]:
-            found = catalog.find(KIND, params["name"])
-            records = [found] if found else []
-        else:
-            records = catalog.list(KIND)
+        records = records_of(catalog, KIND, params["name"])
         matching = filter_records(records, params["cluster"], params["mode"], params["status"],
                                   params["since"], params["until"])
         page = matching[params["offset"]:params["offset"] + params["limit"]]

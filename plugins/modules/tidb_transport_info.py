@@ -115,7 +115,8 @@ total:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tidbops.manager.plugins.module_utils.catalog_access import open_catalog
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog_access import (
+    check_paging, open_catalog, records_of)
 from ansible_collections.tidbops.manager.plugins.module_utils.common import common_argument_spec
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
 from ansible_collections.tidbops.manager.plugins.module_utils.transfers import KIND, filter_transfers
@@ -135,14 +136,9 @@ def main():
         supports_check_mode=True)
     params = module.params
     try:
-        if params["limit"] < 0 or params["offset"] < 0:
-            raise TidbOpsError("INVALID_ARGUMENT", "limit and offset cannot be negative")
+        check_paging(params["limit"], params["offset"])
         catalog = open_catalog(params)
-        if params["name"]:
-            found = catalog.find(KIND, params["name"])
-            records = [found] if found else []
-        else:
-            records = catalog.list(KIND)
+        records = records_of(catalog, KIND, params["name"])
         matching = filter_transfers(records, cluster=params["cluster"], transport_type=params["type"],
                                     status=params["status"], reimport=params["reimport"])
         page = matching[params["offset"]:params["offset"] + params["limit"]]

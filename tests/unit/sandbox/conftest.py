@@ -3,6 +3,7 @@
 Every process carries the session's owner tag (procs.OWNER_ENV), so the teardown can
 prove nothing was left behind.
 """
+import io
 import os
 import signal
 import subprocess
@@ -12,6 +13,7 @@ import pytest
 
 from tests.sandbox import procs
 from tests.sandbox.mariadb import MariaDB
+from tests.sandbox.services import Sandbox
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__)))))
@@ -96,3 +98,20 @@ def start_standin(mariadb, sandbox_owner):
     yield start
     for standin in started:
         standin.kill()
+
+
+@pytest.fixture(scope="module")
+def sandbox(sandbox_owner, request):
+    """The sandbox's services (S3 server, env.json) in a directory of the test module."""
+    box = Sandbox(os.path.join(sandbox_owner, request.module.__name__.rsplit(".", 1)[-1] + "-sandbox"))
+    env = box.up(out=io.StringIO())
+    yield env
+    box.down(out=io.StringIO())
+
+
+@pytest.fixture(scope="module")
+def tidb(mariadb, sandbox):
+    """A stand-in tagged as cluster 'unit' of that sandbox (so it finds knobs and env.json)."""
+    standin = StandIn(mariadb, os.path.join(sandbox["dir"], "clusters", "unit"))
+    yield standin
+    assert standin.terminate() == 0

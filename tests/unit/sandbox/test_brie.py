@@ -1,7 +1,6 @@
 """BACKUP / RESTORE / SHOW BACKUPS / KILL TIDB QUERY / ADMIN CHECKSUM TABLE of the TiDB
 stand-in, through real clients: a real MariaDB, the stand-in process, and the sandbox's real
 S3 server (moto), as `python -m tests.sandbox up` starts it."""
-import io
 import json
 import os
 import subprocess
@@ -15,30 +14,12 @@ import pymysql
 import pytest
 
 from tests.sandbox import procs
-from tests.sandbox.services import Sandbox
 from tests.sandbox.tidb import brie_parse, checksum, knobs, tso
 
-from .conftest import REPO_ROOT, StandIn
+from .conftest import REPO_ROOT
 
 LOCK = "DO NOT DELETE\nThis file exists to remind other backup jobs won't use this path"
 DBS = ("brie_a", "brie_b", "brie_c")
-
-
-@pytest.fixture(scope="module")
-def sandbox(sandbox_owner):
-    """The sandbox's services (S3 server, env.json) in a directory of this module."""
-    box = Sandbox(os.path.join(sandbox_owner, "brie-sandbox"))
-    env = box.up(out=io.StringIO())
-    yield env
-    box.down(out=io.StringIO())
-
-
-@pytest.fixture(scope="module")
-def tidb(mariadb, sandbox):
-    """A stand-in tagged as cluster 'unit' of that sandbox (so it finds knobs and env.json)."""
-    standin = StandIn(mariadb, os.path.join(sandbox["dir"], "clusters", "unit"))
-    yield standin
-    assert standin.terminate() == 0
 
 
 @pytest.fixture(autouse=True)

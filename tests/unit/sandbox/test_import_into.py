@@ -1,7 +1,6 @@
 """IMPORT INTO / SHOW IMPORT JOB[S] / CANCEL IMPORT JOB of the TiDB stand-in, through real
 clients: a real MariaDB, the stand-in process and the sandbox's real S3 server (moto)."""
 import gzip
-import io
 import os
 import threading
 import time
@@ -9,31 +8,14 @@ import time
 import pymysql
 import pytest
 
-from tests.sandbox.services import Sandbox
 from tests.sandbox.tidb import import_into
 
-from .conftest import StandIn
 from .test_brie import connect, fails, run, s3_client, s3_url, set_knob
 
 DB = "imp_a"
 COLUMNS = ["Job_ID", "Data_Source", "Target_Table", "Table_ID", "Phase", "Status",
            "Source_File_Size", "Imported_Rows", "Result_Message", "Create_Time", "Start_Time",
            "End_Time", "Created_By"]
-
-
-@pytest.fixture(scope="module")
-def sandbox(sandbox_owner):
-    box = Sandbox(os.path.join(sandbox_owner, "import-sandbox"))
-    env = box.up(out=io.StringIO())
-    yield env
-    box.down(out=io.StringIO())
-
-
-@pytest.fixture(scope="module")
-def tidb(mariadb, sandbox):
-    standin = StandIn(mariadb, os.path.join(sandbox["dir"], "clusters", "unit"))
-    yield standin
-    assert standin.terminate() == 0
 
 
 @pytest.fixture(autouse=True)

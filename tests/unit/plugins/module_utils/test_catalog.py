@@ -11,24 +11,7 @@ from ansible_collections.tidbops.manager.plugins.module_utils.errors import Tidb
 from ansible_collections.tidbops.manager.plugins.module_utils.storage import open_storage
 from tests.unit.conftest import S3_ACCESS_KEY, S3_SECRET_KEY
 
-UTC = datetime.timezone.utc
-T0 = datetime.datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
-
-
-class Clock(object):
-    def __init__(self, start=T0):
-        self.moment = start
-
-    def __call__(self):
-        return self.moment
-
-    def advance(self, seconds):
-        self.moment += datetime.timedelta(seconds=seconds)
-
-
-@pytest.fixture
-def clock():
-    return Clock()
+from .conftest import T0
 
 
 @pytest.fixture(params=["local", "s3"])

@@ -1,5 +1,4 @@
 """transfers.py: transport records, their filters, and the concurrent-transfer slots."""
-import datetime
 import threading
 import time
 
@@ -10,24 +9,6 @@ from ansible_collections.tidbops.manager.plugins.module_utils.catalog import Cat
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 from ansible_collections.tidbops.manager.plugins.module_utils.storage import open_storage
 
-UTC = datetime.timezone.utc
-T0 = datetime.datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
-
-
-class Clock(object):
-    def __init__(self, start=T0):
-        self.moment = start
-
-    def __call__(self):
-        return self.moment
-
-    def advance(self, seconds):
-        self.moment += datetime.timedelta(seconds=seconds)
-
-
-@pytest.fixture
-def clock():
-    return Clock()
 
 
 @pytest.fixture
