@@ -10,7 +10,6 @@ from ansible_collections.tidbops.manager.plugins.module_utils.errors import Tidb
 from ansible_collections.tidbops.manager.plugins.module_utils.storage import open_storage
 
 
-
 @pytest.fixture
 def catalog(tmp_path, clock):
     return Catalog(open_storage(str(tmp_path / "catalog")), clock=clock)
