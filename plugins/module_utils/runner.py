@@ -49,7 +49,7 @@ class CommandRunner(object):
         self.module = module
         self.history = []
 
-    def run(self, argv, env=None, secret_env=None, secret_files=None, cwd=None, data=None):
+    def run(self, argv, env=None, secret_env=None, secret_files=None, cwd=None, data=None, argv_secrets=None):
         """Run argv (a list). Returns a CommandResult with secrets masked.
 
         env: extra non-secret environment variables.
@@ -57,6 +57,9 @@ class CommandRunner(object):
         secret_files: {placeholder: (file_name, content)}; each content is written to a
             0600 file and every occurrence of placeholder in argv and env is replaced by
             that file's path (the path is not secret, the content is).
+        argv_secrets: one-time credentials made for this command alone, for tools that take
+            a password only on their command line (Dumpling); allowed in argv, masked in
+            everything returned. Never a user's real password.
         """
         secret_env = dict(secret_env or {})
         secret_files = dict(secret_files or {})
@@ -66,6 +69,7 @@ class CommandRunner(object):
         for arg in argv:
             if any(secret in arg for secret in secrets):
                 raise ValueError("refusing to put a secret on a command line")
+        secrets += [s for s in argv_secrets or [] if s]
 
         private_dir = None
         try:

@@ -20,6 +20,7 @@ __metaclass__ = type
 import contextlib
 import os
 import re
+import shutil
 import socket
 
 from ansible_collections.tidbops.manager.plugins.module_utils import backups
@@ -62,8 +63,10 @@ def check_path(path):
 
 
 def new_record(catalog, record_id, cluster, transport_type, path, storage_type, file_type=None, comment=None,
-               reimport_support=False):
-    """Write a new record with status 'processing' (TiUniManager's state on create); returns it."""
+               reimport_support=False, **extra):
+    """Write a new record with status 'processing' (TiUniManager's state on create); returns it.
+
+    extra: further fields (the slot the job holds, its working directory as config_path, ...)."""
     _check_choice("type", transport_type, TYPES)
     _check_choice("storage_type", storage_type, STORAGE_TYPES)
     if file_type is not None:
@@ -87,6 +90,7 @@ def new_record(catalog, record_id, cluster, transport_type, path, storage_type, 
         "comment": comment,
         "config_path": None,
     }
+    record.update(extra)
     record.update(catalog.put(KIND, record))
     return record
 
@@ -252,3 +256,62 @@ def transfer_slot(catalog, cluster, job, max_concurrent=MAX_CONCURRENT, wait=Fal
             # The slot expired and another job took it over: it is no longer ours to release.
             if exc.code != "LOCK_NOT_HELD":
                 raise
+
+
+# -- jobs and their files ----------------------------------------------------------------
+
+def job_name(transport_type, record_id):
+    """The owner of a transfer's slot (and its one-time account): 'export/<id>'."""
+    return "%s/%s" % (transport_type, record_id)
+
+
+def job_dir(work_dir, cluster, transport_type, record_id):
+    """The job's working directory (tool logs, Lightning's checkpoint, the zip, an unpacked
+    archive): <work_dir>/<cluster>/<type>-<id>, as TiUniManager's <ExportPath>/<clusterId>/..."""
+    for what, value in (("cluster", cluster), ("name", record_id)):
+        if not value or "/" in value or value in (".", ".."):
+            raise TidbOpsError("INVALID_ARGUMENT", "%s %r cannot name a directory" % (what, value))
+    return os.path.join(os.path.expanduser(work_dir), cluster, "%s-%s" % (transport_type, record_id))
+
+
+def make_private_dir(path):
+    if not os.path.isdir(path):
+        os.makedirs(path, 0o700)
+    os.chmod(path, 0o700)
+    return path
+
+
+def job_running(catalog, record):
+    """Is the record's job alive: does it still hold the slot it ran in (an unexpired lock)?"""
+    if not record.get("slot"):
+        return False
+    lock = catalog.holder(record["slot"])
+    return lock is not None and lock.get("owner") == job_name(record["type"], record["id"]) \
+        and not catalog.lock_expired(lock)
+
+
+def start_again(catalog, record, slot):
+    """Put a record left processing or failed back to processing, for a new run in slot."""
+    record.update(status="processing", start_time=format_time(catalog.now()), end_time=None, error=None, slot=slot)
+    record.update(catalog.put(KIND, record))
+    return record
+
+
+def delete_transfer(catalog, record, storage, delete_data=False):
+    """Remove what a transfer made, then its record: its working directory always; an
+    export's data on local storage always, on S3 only with delete_data (TiUniManager kept S3
+    data). An import's source is never touched. Returns the locations removed."""
+    if record.get("status") == "processing" and job_running(catalog, record):
+        raise TidbOpsError("TRANSPORT_RECORD_INVALID", "%s %s is still running; wait for it to end"
+                           % (record["type"], record["id"]), transport=record)
+    removed = []
+    if record["type"] == "export" and storage is not None and (record["storage_type"] == "local" or delete_data):
+        storage.delete_prefix("")
+        if record["storage_type"] == "local" and os.path.isdir(record["path"]):
+            shutil.rmtree(record["path"], ignore_errors=True)
+        removed.append(record["path"])
+    if record.get("config_path") and os.path.isdir(record["config_path"]):
+        shutil.rmtree(record["config_path"], ignore_errors=True)
+        removed.append(record["config_path"])
+    catalog.delete(KIND, record["id"])
+    return removed

@@ -1,0 +1,87 @@
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tidbops.manager contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""How Dumpling and TiDB Lightning are found and pointed at storage.
+
+A tool is either a binary (dumpling_path/lightning_path) or a tiup component
+(``tiup dumpling[:version]``), as TiUniManager ran them. S3 locations are handed over as URLs
+carrying only the endpoint and addressing style; the keys travel in the standard AWS
+environment variables, which both tools read through the AWS SDK's default chain.
+"""
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+import os
+
+from ansible.module_utils.six.moves.urllib.parse import quote, urlencode
+
+from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
+from ansible_collections.tidbops.manager.plugins.module_utils.storage import parse_location
+from ansible_collections.tidbops.manager.plugins.module_utils.tiup import Tiup
+
+
+def tool_argument_spec():
+    """Options shared by tidb_export and tidb_import."""
+    return dict(
+        tool_version=dict(type="str"),
+        work_dir=dict(type="path", default="~/.tidbops/transfers"),
+        max_concurrent_transfers=dict(type="int", default=3),
+        wait=dict(type="bool", default=False),
+        wait_timeout=dict(type="int", default=600),
+        max_file_size=dict(type="int", default=2 * 1024 * 1024 * 1024),
+        on_failure=dict(type="str", default="keep", choices=["keep", "remove"]),
+        comment=dict(type="str"),
+        delete_data=dict(type="bool", default=False),
+    )
+
+
+class Tool(object):
+    """A command prefix (argv) and the environment it needs."""
+
+    def __init__(self, argv, env):
+        self.argv = list(argv)
+        self.env = dict(env)
+
+
+def find_tool(module, params, component, binary_option):
+    """The tool: params[binary_option] if set, else ``tiup <component>[:tool_version]``."""
+    binary = params.get(binary_option)
+    if binary:
+        if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
+            raise TidbOpsError("INVALID_ARGUMENT", "%s %s is not an executable file" % (binary_option, binary))
+        return Tool([binary], {})
+    tiup = Tiup(module, params.get("tiup_path"), params.get("tiup_home"))
+    spec = component + (":" + params["tool_version"] if params.get("tool_version") else "")
+    return Tool([tiup.path, spec], {"TIUP_HOME": params["tiup_home"]} if params.get("tiup_home") else {})
+
+
+def tool_location(location, params):
+    """(the URL or path a tool gets, non-secret env, secret env) for a local path or s3:// URL."""
+    parsed = parse_location(location)
+    if parsed[0] == "local":
+        return parsed[1], {}, {}
+    bucket, prefix = parsed[1], parsed[2]
+    url = "s3://%s/%s" % (bucket, prefix) if prefix else "s3://%s" % bucket
+    query = []
+    if params.get("s3_endpoint"):
+        query += [("endpoint", params["s3_endpoint"]), ("force-path-style", "true")]
+    if params.get("s3_region"):
+        query.append(("region", params["s3_region"]))
+    env = {"AWS_DEFAULT_REGION": params["s3_region"]} if params.get("s3_region") else {}
+    secret_env = {}
+    for option, variable in (("s3_access_key", "AWS_ACCESS_KEY_ID"), ("s3_secret_key", "AWS_SECRET_ACCESS_KEY"),
+                             ("s3_session_token", "AWS_SESSION_TOKEN")):
+        if params.get(option):
+            secret_env[variable] = params[option]
+    if query:
+        url += "?" + urlencode(query, quote_via=quote, safe=":/")
+    return url, env, secret_env
+
+
+def last_line_with(text, *markers):
+    """The last line of text holding one of markers (stripped), or None."""
+    for line in reversed((text or "").splitlines()):
+        if any(marker in line for marker in markers):
+            return line.strip()
+    return None

@@ -1,0 +1,454 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: (c) 2026, tidbops.manager contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+__metaclass__ = type
+
+DOCUMENTATION = r'''
+---
+module: tidb_export
+short_description: Export data from a TiDB cluster with Dumpling, keeping a transport record
+version_added: "0.2.0"
+description:
+  - V(present) runs Dumpling (C(tiup dumpling) or a C(dumpling) binary) against a TiDB server of the
+    cluster and writes SQL or CSV files to a local/NFS directory or an S3 prefix, with a transport
+    record in the catalog (TiUniManager's C(DataTransportRecord)). The export is keyed by O(name);
+    when a finished export of that name exists the module reports it and changes nothing.
+  - A record left V(processing) by a job that died, or a V(failed) one, is exported again into the
+    same path (Dumpling cannot continue a dump; its partial files are removed first).
+  - With O(zip=true) a local export is also packed into one archive for download, within
+    O(max_file_size).
+  - V(absent) deletes the record with the export's local files and working directory; S3 objects
+    only with O(delete_data=true).
+  - At most O(max_concurrent_transfers) imports and exports run on a cluster at once (slots in the
+    catalog); the next one fails with C(TRANSPORT_LIMIT_REACHED), or waits with O(wait=true).
+options:
+  cluster:
+    description:
+      - The cluster's name (the key of its records and of its transfer slots).
+    type: str
+    required: true
+  name:
+    description:
+      - The export's id. Running the task again with the same O(name) reports that export.
+      - Without it a new id is made from the current time, so every run exports again.
+    type: str
+    aliases: [id]
+  state:
+    description:
+      - V(present) exports, V(absent) deletes an export and its record.
+    type: str
+    choices: [present, absent]
+    default: present
+  storage:
+    description:
+      - Where exports go, an absolute local/NFS path or an V(s3://bucket/prefix) URL; the export is
+        written under C(<storage>/<cluster>/<name>).
+      - Required to export, unless O(path) is given.
+    type: str
+  path:
+    description:
+      - The exact destination, instead of the layout under O(storage). It must be empty.
+    type: str
+  file_type:
+    description:
+      - Dumpling's C(--filetype).
+    type: str
+    choices: [sql, csv]
+    default: sql
+  filter:
+    description:
+      - Table filters (Dumpling's C(-f), the table-filter syntax, for example V(shop.*) or V(!shop.audit)).
+    type: list
+    elements: str
+  sql:
+    description:
+      - Export the result of this query (Dumpling's C(--sql)); only with O(file_type=csv), not with O(filter)
+        or O(where). Such an export cannot be imported again (it has no table).
+    type: str
+  where:
+    description:
+      - Dumpling's C(--where), applied to every table exported.
+    type: str
+  threads:
+    description:
+      - Dumpling's C(-t) (TiUniManager used 8).
+    type: int
+    default: 8
+  rows:
+    description:
+      - Dumpling's C(-r), rows per chunk (splits big tables for concurrency). V(0) turns it off.
+    type: int
+    default: 200000
+  file_size:
+    description:
+      - Dumpling's C(-F), the size at which a data file is split.
+    type: str
+    default: 256MiB
+  compress:
+    description:
+      - Dumpling's C(-c).
+    type: str
+    choices: [gzip, snappy, zstd, no-compression]
+  consistency:
+    description:
+      - Dumpling's C(--consistency); its default V(auto) is V(snapshot) on TiDB.
+    type: str
+    choices: [auto, none, flush, lock, snapshot]
+  snapshot:
+    description:
+      - Dumpling's C(--snapshot), a TSO or a time V(YYYY-MM-DD hh:mm:ss).
+    type: str
+  zip:
+    description:
+      - Pack a local export into one zip archive (C(<work_dir>/<cluster>/export-<name>/<zip_name>)),
+        for download, refused over O(max_file_size).
+    type: bool
+    default: false
+  zip_name:
+    description:
+      - The archive's file name.
+    type: str
+    default: data.zip
+  dumpling_path:
+    description:
+      - A C(dumpling) binary to run, instead of C(tiup dumpling).
+    type: path
+extends_documentation_fragment:
+  - tidbops.manager.common
+  - tidbops.manager.transfer
+  - ansible.builtin.action_common_attributes
+attributes:
+  check_mode:
+    support: full
+    details: Predicts C(changed) from the record and the destination; runs nothing, writes nothing.
+  diff_mode:
+    support: none
+  platform:
+    platforms: posix
+notes:
+  - Dumpling takes a password only on its command line, which every local user can read. So the
+    module never gives it O(login_password) - it creates a one-time account with a random
+    password and only the privileges a dump needs (C(SELECT, RELOAD, LOCK TABLES, REPLICATION
+    CLIENT, PROCESS, SHOW VIEW)), lets Dumpling log in with it, and drops it when Dumpling ends.
+    O(login_user) therefore needs C(CREATE USER) and those privileges C(WITH GRANT OPTION).
+  - S3 keys reach Dumpling through the C(AWS_ACCESS_KEY_ID)/C(AWS_SECRET_ACCESS_KEY) environment
+    variables; the URL it gets carries only the endpoint. No record, log or result holds a key.
+  - The number of rows comes from Dumpling's C(backup success summary) log line.
+seealso:
+  - module: tidbops.manager.tidb_import
+  - module: tidbops.manager.tidb_transport_info
+  - name: Dumpling
+    description: Dumpling's documentation.
+    link: https://docs.pingcap.com/tidb/stable/dumpling-overview
+author:
+  - tidbops.manager contributors (@tidbops)
+'''
+
+EXAMPLES = r'''
+- name: Export the shop database as CSV to S3
+  tidbops.manager.tidb_export:
+    cluster: prod-1
+    name: shop-2026-11-22
+    storage: s3://exports/tidb
+    file_type: csv
+    filter: ["shop.*"]
+    login_password: "{{ tidb_root_password }}"
+    catalog: s3://ops/catalog
+    s3_endpoint: https://s3.example.com
+    s3_access_key: "{{ s3_key }}"
+    s3_secret_key: "{{ s3_secret }}"
+
+- name: Export to NFS and pack a zip for download
+  tidbops.manager.tidb_export:
+    cluster: prod-1
+    name: orders-dump
+    storage: /mnt/exports
+    zip: true
+    catalog: /mnt/exports/catalog
+  register: dump
+
+- name: Export the result of a query
+  tidbops.manager.tidb_export:
+    cluster: prod-1
+    name: big-orders
+    storage: /mnt/exports
+    file_type: csv
+    sql: SELECT * FROM shop.orders WHERE total > 1000
+
+- name: Delete an S3 export with its data
+  tidbops.manager.tidb_export:
+    cluster: prod-1
+    name: shop-2026-11-22
+    state: absent
+    delete_data: true
+'''
+
+RETURN = r'''
+transfer:
+  description: The export's transport record (in check mode, as it is now).
+  returned: always
+  type: dict
+  contains:
+    id:
+      description: The export's id.
+      type: str
+    cluster:
+      description: The cluster exported.
+      type: str
+    type:
+      description: V(export).
+      type: str
+    path:
+      description: Where the data is (a directory or an s3:// URL without credentials).
+      type: str
+    storage_type:
+      description: V(local) or V(s3).
+      type: str
+    file_type:
+      description: V(sql) or V(csv).
+      type: str
+    status:
+      description: V(processing), V(finished) or V(failed).
+      type: str
+    reimport_support:
+      description: Whether M(tidbops.manager.tidb_import) can import it again (not for O(sql) exports).
+      type: bool
+    size:
+      description: Bytes written.
+      type: int
+    rows:
+      description: Rows exported.
+      type: int
+    zip_path:
+      description: The archive, with O(zip=true).
+      type: str
+    config_path:
+      description: The job's working directory.
+      type: str
+    start_time:
+      description: When the export started (UTC).
+      type: str
+    end_time:
+      description: When it ended (UTC).
+      type: str
+  sample:
+    id: shop-2026-11-22
+    cluster: prod-1
+    type: export
+    path: s3://exports/tidb/prod-1/shop-2026-11-22
+    storage_type: s3
+    file_type: csv
+    status: finished
+    reimport_support: true
+    size: 1048576
+    rows: 20000
+cmd:
+  description: The Dumpling command run, with the one-time password masked.
+  returned: when Dumpling ran
+  type: str
+deleted:
+  description: Locations removed with O(state=absent).
+  returned: when state is absent
+  type: list
+  elements: str
+error_code:
+  description: A stable code for the failure (see docs/error-codes.md).
+  returned: failure
+  type: str
+  sample: TRANSPORT_LIMIT_REACHED
+'''
+
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.tidbops.manager.plugins.module_utils import dumpling, transfers
+from ansible_collections.tidbops.manager.plugins.module_utils.archive import zip_directory
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog_access import open_catalog, open_location
+from ansible_collections.tidbops.manager.plugins.module_utils.common import common_argument_spec
+from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
+from ansible_collections.tidbops.manager.plugins.module_utils.runner import CommandRunner
+from ansible_collections.tidbops.manager.plugins.module_utils.storage import parse_location
+from ansible_collections.tidbops.manager.plugins.module_utils.tidb import tidb_connect
+from ansible_collections.tidbops.manager.plugins.module_utils.transport_tools import (
+    find_tool, tool_argument_spec, tool_location)
+
+LOG_FILE = "dumpling.log"
+
+
+class ExportTask(object):
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.cluster = module.params["cluster"]
+        self.catalog = open_catalog(module.params)
+        self.result = dict(changed=False, transfer={})
+
+    def run(self):
+        name = self.params["name"]
+        if self.params["state"] == "absent":
+            if not name:
+                raise TidbOpsError("INVALID_ARGUMENT", "name is needed to delete an export")
+            self.absent(name)
+        else:
+            self.present(name or self.catalog.now().strftime("%Y-%m-%d-%H-%M-%S-export"))
+        return self.result
+
+    def own_record(self, record_id):
+        record = self.catalog.find(transfers.KIND, record_id)
+        if record and (record.get("type") != "export" or record.get("cluster") != self.cluster):
+            raise TidbOpsError("TRANSPORT_RECORD_INVALID", "%s is a %s record of cluster %s, not an export of %s"
+                               % (record_id, record.get("type"), record.get("cluster"), self.cluster),
+                               transport=record)
+        return record
+
+    # -- present -------------------------------------------------------------------------
+
+    def present(self, record_id):
+        record = self.own_record(record_id)
+        if record and record["status"] == "finished":
+            self.result["transfer"] = record
+            if self.params["zip"] and not (record.get("zip_path") and os.path.isfile(record["zip_path"])):
+                self.result["changed"] = True
+                if not self.module.check_mode:
+                    self.result["transfer"] = transfers.finish(self.catalog, record, zip_path=self.pack(record))
+            return
+        location = record["path"] if record else self.destination(record_id)
+        storage = open_location(location, self.params)
+        if self.params["zip"] and storage.kind != "local":
+            raise TidbOpsError("INVALID_ARGUMENT", "zip packs a local export; %s is on S3" % storage.url)
+        tool = find_tool(self.module, self.params, "dumpling", "dumpling_path")
+        connection = tidb_connect(self.params)  # an unreachable cluster fails before anything is written
+        try:
+            if record is None and storage.list(""):
+                raise TidbOpsError("TRANSPORT_PATH_NOT_EMPTY", "%s already holds files; export into an empty "
+                                   "location" % storage.url, path=storage.url)
+            self.result.update(changed=True, transfer=record or {})
+            if self.module.check_mode:
+                return
+            job = transfers.job_name("export", record_id)
+            with transfers.transfer_slot(self.catalog, self.cluster, job, self.params["max_concurrent_transfers"],
+                                         self.params["wait"], self.params["wait_timeout"]) as slot:
+                work = transfers.make_private_dir(transfers.job_dir(self.params["work_dir"], self.cluster, "export",
+                                                                    record_id))
+                if record is None:
+                    record = transfers.new_record(
+                        self.catalog, record_id, self.cluster, "export", storage.url, storage.kind,
+                        file_type=self.params["file_type"], comment=self.params["comment"],
+                        reimport_support=not self.params["sql"], slot=slot, config_path=work)
+                else:
+                    record = transfers.start_again(self.catalog, record, slot)
+                self.export(connection, record, storage, tool, work, job)
+        finally:
+            connection.close()
+
+    def destination(self, record_id):
+        if self.params["path"]:
+            return self.params["path"]
+        if not self.params["storage"]:
+            raise TidbOpsError("INVALID_ARGUMENT", "storage (or path) is needed to export")
+        return "%s/%s/%s" % (self.params["storage"].rstrip("/"), self.cluster, record_id)
+
+    def export(self, connection, record, storage, tool, work, job):
+        """Dumpling into an emptied destination; the record follows: finished or failed."""
+        try:
+            storage.delete_prefix("")  # what a dead or failed run left: Dumpling starts over
+            if storage.kind == "local":
+                storage.ensure_root()
+            log_file = os.path.join(work, LOG_FILE)
+            if os.path.exists(log_file):
+                os.unlink(log_file)
+            url, env, secret_env = tool_location(record["path"], self.params)
+            env.update(tool.env)
+            with dumpling.one_time_account(connection, job) as (user, password):
+                argv = tool.argv + dumpling.dumpling_argv(self.params, url, user, password, log_file)
+                result = CommandRunner(self.module).run(argv, env=env, secret_env=secret_env,
+                                                        argv_secrets=[password], cwd=work)
+                self.result["cmd"] = result.cmd
+                rows = dumpling.outcome(result, read_text(log_file), [password])
+            fields = dict(size=storage.size(""), rows=rows)
+            if self.params["zip"]:
+                fields["zip_path"] = self.pack(record)
+            self.result["transfer"] = transfers.finish(self.catalog, record, **fields)
+        except TidbOpsError as error:
+            if self.params["on_failure"] == "remove":
+                storage.delete_prefix("")
+            transfers.record_failure(self.catalog, record, error)
+            raise
+
+    def pack(self, record):
+        zip_path = os.path.join(record["config_path"], self.params["zip_name"])
+        zip_directory(record["path"], zip_path, self.params["max_file_size"])
+        return zip_path
+
+    # -- absent ----------------------------------------------------------------------------
+
+    def absent(self, record_id):
+        record = self.own_record(record_id)
+        if record is None:
+            self.result["deleted"] = []
+            return
+        self.result.update(changed=True, transfer=record, deleted=[])
+        if not self.module.check_mode:
+            storage = open_location(record["path"], self.params)
+            self.result["deleted"] = transfers.delete_transfer(self.catalog, record, storage,
+                                                               self.params["delete_data"])
+
+
+def read_text(path):
+    try:
+        with open(path, "r") as handle:
+            return handle.read()
+    except (IOError, OSError):
+        return ""
+
+
+def validate(params):
+    for location in (params["storage"], params["path"]):
+        if location:
+            parse_location(location)  # STORAGE_URL_INVALID before anything happens
+    if params["state"] == "present":
+        dumpling.check_options(params)
+    if os.path.basename(params["zip_name"]) != params["zip_name"] or params["zip_name"] in ("", ".", ".."):
+        raise TidbOpsError("INVALID_ARGUMENT", "zip_name %r must be a file name, without a directory"
+                           % params["zip_name"])
+    if params["max_concurrent_transfers"] < 1:
+        raise TidbOpsError("INVALID_ARGUMENT", "max_concurrent_transfers must be at least 1")
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=common_argument_spec(
+            cluster=dict(type="str", required=True),
+            name=dict(type="str", aliases=["id"]),
+            state=dict(type="str", default="present", choices=["present", "absent"]),
+            storage=dict(type="str"),
+            path=dict(type="str"),
+            file_type=dict(type="str", default="sql", choices=["sql", "csv"]),
+            filter=dict(type="list", elements="str"),
+            sql=dict(type="str"),
+            where=dict(type="str"),
+            threads=dict(type="int", default=8),
+            rows=dict(type="int", default=200000),
+            file_size=dict(type="str", default="256MiB"),
+            compress=dict(type="str", choices=["gzip", "snappy", "zstd", "no-compression"]),
+            consistency=dict(type="str", choices=["auto", "none", "flush", "lock", "snapshot"]),
+            snapshot=dict(type="str"),
+            zip=dict(type="bool", default=False),
+            zip_name=dict(type="str", default="data.zip"),
+            dumpling_path=dict(type="path"),
+            **tool_argument_spec()
+        ),
+        supports_check_mode=True)
+    try:
+        validate(module.params)
+        module.exit_json(**ExportTask(module).run())
+    except TidbOpsError as error:
+        fail(module, error)
+
+
+if __name__ == "__main__":
+    main()
