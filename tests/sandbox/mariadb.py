@@ -79,6 +79,17 @@ CREATE TABLE IF NOT EXISTS mysql.tidb (
 INSERT IGNORE INTO mysql.tidb VALUES ('tikv_gc_life_time', '10m0s', '@COMMENT@');
 """.replace("@COMMENT@", GC_LIFE_TIME_COMMENT)
 
+# A migration source (DM's upstream) writes a ROW binlog with full images and column
+# names (binlog_row_metadata, so a binlog reader needs no schema lookups); later options
+# override RUNTIME_OPTIONS' --skip-log-bin.
+BINLOG_OPTIONS = [
+    "--log-bin=mysql-bin",
+    "--binlog-format=ROW",
+    "--binlog-row-image=FULL",
+    "--binlog-row-metadata=FULL",
+    "--max-binlog-size=64M",
+]
+
 INSTALL_ARGS = ["--user=root", "--skip-test-db", "--skip-name-resolve"]
 
 MAX_SOCKET_PATH = 100  # sun_path is 108 bytes; keep a margin
@@ -98,8 +109,9 @@ class MariaDBError(RuntimeError):
 
 
 class MariaDB:
-    def __init__(self, basedir, port, owner):
+    def __init__(self, basedir, port, owner, extra_options=None):
         self.basedir = os.path.abspath(basedir)
+        self.extra_options = list(extra_options or [])  # runtime only: never part of the template
         self.port = int(port)
         self.owner = owner
         self.datadir = os.path.join(self.basedir, "datadir")
@@ -139,7 +151,7 @@ class MariaDB:
                  "--port=%d" % self.port,
                  "--socket=" + self.socket_path,
                  "--pid-file=" + self.pid_path]
-                + DATA_OPTIONS + RUNTIME_OPTIONS)
+                + DATA_OPTIONS + RUNTIME_OPTIONS + self.extra_options)
 
     def running(self):
         return self._server_pid() is not None

@@ -12,8 +12,11 @@ A sandbox lives in one directory DIR:
   DIR/services/         services.json (what up started), logs
   DIR/ssh/id_rsa        an SSH key for `tiup cluster deploy -i` (tiup needs a key, a
                         password or an ssh-agent; the sandbox's hosts accept any)
+  DIR/services/upstream/  the upstream MariaDB (DM's migration source, ROW binlog)
   DIR/env.json          {dir, bin_dir, path, tiup_home, ssh_key, s3:{endpoint, region,
-                         bucket, access_key, secret_key}}
+                         bucket, access_key, secret_key}, dm_master:{url, host, port, name,
+                         workers}, upstream_mysql:{host, port, user, password, admin_user,
+                         admin_password, socket, server_id}}
   DIR/env.sh            the same as shell exports
 
 Every process is tagged with an owner dir below DIR (procs.spawn_daemon), so down (and
@@ -24,6 +27,7 @@ import os
 import secrets
 import shlex
 import sys
+import threading
 import time
 
 from tests.sandbox import procs
@@ -32,6 +36,8 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__fi
 S3_REGION = "us-east-1"
 S3_BUCKET = "tidbops"
 S3_ACCESS_KEY = "AKIDTIDBOPSSANDBOX01"
+DM_MASTER_NAME = "master1"
+DM_WORKERS = ("worker1", "worker2")
 
 
 class SandboxError(RuntimeError):
@@ -94,8 +100,24 @@ class Sandbox(object):
             return False
         return procs.port_open(port)
 
+    def dm_healthy(self, services=None):
+        dm = (services or self.load_services()).get("dm") or {}
+        pid, port = dm.get("pid"), dm.get("port")
+        if not pid or not port or not procs.pid_alive(pid) or procs.pid_owner(pid) != self.services_dir:
+            return False
+        return procs.port_open(port)
+
+    def upstream_healthy(self, services=None):
+        upstream = (services or self.load_services()).get("upstream") or {}
+        if not upstream.get("port"):
+            return False
+        from tests.sandbox.dm import upstream as up_db
+        return up_db.server(self.path("services", "upstream"), upstream["port"], self.services_dir).running()
+
     def is_up(self):
-        return self.load_env() is not None and self.s3_healthy()
+        services = self.load_services()
+        return (self.load_env() is not None and self.s3_healthy(services) and self.dm_healthy(services)
+                and self.upstream_healthy(services))
 
     # ---- up ------------------------------------------------------------------------------
     def up(self, out=sys.stdout):
@@ -111,9 +133,21 @@ class Sandbox(object):
             procs.terminate(leftovers)
         for sub in ("bin", "tiup", "hosts", "clusters", "services", "ssh"):
             os.makedirs(self.path(sub), exist_ok=True)
-        s3 = self.start_s3()
+        dm = self.spawn_dm()
+        upstream = {}
+        # The upstream MariaDB starts while the S3 server does: up stays about as fast.
+        starter = threading.Thread(target=self._start_upstream, args=(upstream,), daemon=True)
+        starter.start()
+        try:
+            s3 = self.start_s3()
+        finally:
+            starter.join()
+        if "error" in upstream:
+            raise SandboxError("upstream MariaDB: %s" % upstream["error"])
         secret = s3["secret_key"]
+        self.wait_dm(dm)
         self.save_services({"s3": {k: v for k, v in s3.items() if k != "secret_key"},
+                            "dm": dm, "upstream": {"port": upstream["env"]["port"]},
                             "started": time.time()})
         self.write_wrapper()
         from tests.sandbox.tiup.runtime import generate_ssh_key
@@ -126,6 +160,9 @@ class Sandbox(object):
             "ssh_key": self.path("ssh", "id_rsa"),
             "s3": {"endpoint": s3["endpoint"], "region": S3_REGION, "bucket": S3_BUCKET,
                    "access_key": S3_ACCESS_KEY, "secret_key": secret},
+            "dm_master": {"url": "http://127.0.0.1:%d" % dm["port"], "host": "127.0.0.1", "port": dm["port"],
+                          "name": DM_MASTER_NAME, "workers": list(DM_WORKERS)},
+            "upstream_mysql": upstream["env"],
         }
         self.write_env(env)
         self.print_summary(out)
@@ -153,6 +190,32 @@ class Sandbox(object):
             last = "moto server did not listen on %d (see %s)" % (port, log_path)
             procs.terminate([pid])
         raise SandboxError(last)
+
+    def spawn_dm(self):
+        """The DM-master stand-in on a free port (waited for by wait_dm)."""
+        port = procs.free_port()
+        env = dict(os.environ, PYTHONPATH=REPO_ROOT + (os.pathsep + os.environ["PYTHONPATH"]
+                                                       if os.environ.get("PYTHONPATH") else ""))
+        pid = procs.spawn_daemon(
+            procs.python_argv("tests.sandbox.dm", "--host", "127.0.0.1", "--port", port, "--name", DM_MASTER_NAME,
+                              "--workers", ",".join(DM_WORKERS)),
+            owner=self.services_dir, log_path=self.path("services", "dm-master.log"), cwd=REPO_ROOT, env=env)
+        return {"pid": pid, "port": port}
+
+    def wait_dm(self, dm):
+        pid, port = dm["pid"], dm["port"]
+        procs.wait_until(lambda: not procs.pid_alive(pid) or procs.port_open(port), 30)
+        if not (procs.pid_alive(pid) and procs.port_open(port)):
+            procs.terminate([pid])
+            raise SandboxError("the DM-master stand-in did not listen on %d (see %s)"
+                               % (port, self.path("services", "dm-master.log")))
+
+    def _start_upstream(self, result):
+        from tests.sandbox.dm import upstream as up_db
+        try:
+            result["env"] = up_db.start(self.path("services", "upstream"), procs.free_port(), self.services_dir)
+        except Exception as exc:  # pylint: disable=broad-except
+            result["error"] = str(exc)
 
     # DIR/bin/<name> -> the stand-in module it runs
     WRAPPERS = (("tiup", "tests.sandbox.tiup"), ("dumpling", "tests.sandbox.dumpling"),
@@ -205,6 +268,14 @@ class Sandbox(object):
                  ("AWS_ACCESS_KEY_ID", env["s3"]["access_key"]),
                  ("AWS_SECRET_ACCESS_KEY", env["s3"]["secret_key"]),
                  ("AWS_DEFAULT_REGION", env["s3"]["region"])]
+        if env.get("dm_master"):
+            pairs.append(("TIDBOPS_DM_MASTER_URL", env["dm_master"]["url"]))
+        upstream = env.get("upstream_mysql")
+        if upstream:
+            pairs += [("TIDBOPS_UPSTREAM_HOST", upstream["host"]), ("TIDBOPS_UPSTREAM_PORT", str(upstream["port"])),
+                      ("TIDBOPS_UPSTREAM_USER", upstream["user"]), ("TIDBOPS_UPSTREAM_PASSWORD", upstream["password"]),
+                      ("TIDBOPS_UPSTREAM_ADMIN_USER", upstream["admin_user"]),
+                      ("TIDBOPS_UPSTREAM_ADMIN_PASSWORD", upstream["admin_password"])]
         for key, value in pairs:
             lines.append("export %s=%s" % (key, shlex.quote(value)))
         return "\n".join(lines) + "\n"
@@ -217,6 +288,9 @@ class Sandbox(object):
                                                       env.get("tiup_home", self.tiup_home)))
         out.write("s3:        %s bucket %s (region %s)\n" % (s3.get("endpoint"), s3.get("bucket"),
                                                              s3.get("region")))
+        dm, upstream = env.get("dm_master") or {}, env.get("upstream_mysql") or {}
+        out.write("dm-master: %s (workers %s)\n" % (dm.get("url"), ", ".join(dm.get("workers") or [])))
+        out.write("upstream:  MariaDB 127.0.0.1:%s (DM account %s)\n" % (upstream.get("port"), upstream.get("user")))
         out.write("env:       %s, %s\n" % (self.path("env.json"), self.path("env.sh")))
 
     # ---- down ----------------------------------------------------------------------------
@@ -265,9 +339,16 @@ class Sandbox(object):
         if os.path.isdir(self.dir):
             self.stop_clusters(out)
         services = self.load_services()
-        pid = (services.get("s3") or {}).get("pid")
-        if pid and procs.pid_owner(pid) == self.services_dir:
-            procs.terminate([pid])
+        for name in ("s3", "dm"):
+            pid = (services.get(name) or {}).get("pid")
+            if pid and procs.pid_owner(pid) == self.services_dir:
+                procs.terminate([pid])
+        if (services.get("upstream") or {}).get("port"):
+            from tests.sandbox.dm import upstream as up_db
+            try:
+                up_db.server(self.path("services", "upstream"), services["upstream"]["port"], self.services_dir).stop()
+            except Exception as exc:  # pylint: disable=broad-except
+                out.write("upstream MariaDB: %s\n" % exc)
         left = procs.owned_pids(self.dir)
         if left:
             procs.terminate(left)
@@ -280,14 +361,21 @@ class Sandbox(object):
 
     # ---- status --------------------------------------------------------------------------
     def status(self, out=sys.stdout):
-        env = self.load_env()
-        up = env is not None and self.s3_healthy()
+        up = self.is_up()
         out.write("sandbox %s is %s\n" % (self.dir, "up" if up else "down"))
         services = self.load_services()
         s3 = services.get("s3") or {}
         if s3:
             out.write("  s3 %s (pid %s): %s\n" % (s3.get("endpoint"), s3.get("pid"),
                                                   "up" if self.s3_healthy(services) else "down"))
+        dm = services.get("dm") or {}
+        if dm:
+            state = "up" if self.dm_healthy(services) else "down"
+            out.write("  dm-master http://127.0.0.1:%s (pid %s): %s\n" % (dm.get("port"), dm.get("pid"), state))
+        upstream = services.get("upstream") or {}
+        if upstream:
+            out.write("  upstream MariaDB 127.0.0.1:%s: %s\n" % (upstream.get("port"),
+                                                                 "up" if self.upstream_healthy(services) else "down"))
         for name in self.clusters():
             state_dir = os.path.join(self.dir, "clusters", name)
             pids = procs.owned_pids(state_dir)
