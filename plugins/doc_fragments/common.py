@@ -8,7 +8,7 @@ __metaclass__ = type
 
 class ModuleDocFragment(object):
     # The options every module accepts (module_utils/common.py common_argument_spec): the TiDB SQL
-    # login, where tiup is, the catalog and the S3 credentials.
+    # login, where tiup is, the catalog, the S3 credentials and the DM-master addresses.
     DOCUMENTATION = r'''
 options:
   login_host:
@@ -102,12 +102,31 @@ options:
     description:
       - An S3 session token, for temporary credentials.
     type: str
+  dm_master_url:
+    description:
+      - Addresses of the DM-masters' OpenAPI (V(http://host:8261)), tried in order until one
+        answers; any master works, a non-leader forwards to the leader.
+      - The DM-master must run with C(openapi = true).
+      - Used by the C(dm_*) modules.
+    type: list
+    elements: str
+    default: ['http://127.0.0.1:8261']
+  dm_timeout:
+    description:
+      - Seconds to wait for each DM-master HTTP request.
+    type: int
+    default: 30
+  dmctl_path:
+    description:
+      - Path of the C(dmctl) binary, for what only dmctl can do (the task check with error and
+        warning limits, shard DDL locks, leader eviction). By default C(dmctl) is looked up on E(PATH).
+    type: path
 requirements:
   - PyMySQL >= 1.0 on the managed node
   - tiup (with the cluster component) on the managed node, for the modules that run it
   - boto3 >= 1.35 on the managed node, for V(s3://) locations
 notes:
   - Every module of the collection accepts the connection options (O(login_host), O(tiup_path),
-    O(catalog), O(s3_endpoint) and the others), so that C(module_defaults) with the group
+    O(catalog), O(s3_endpoint), O(dm_master_url) and the others), so that C(module_defaults) with the group
     C(group/tidbops.manager.all) can set them once; each module uses those it needs.
 '''
