@@ -300,7 +300,7 @@ class ExportTask(object):
     def own_record(self, record_id):
         record = self.catalog.find(transfers.KIND, record_id)
         if record and (record.get("type") != "export" or record.get("cluster") != self.cluster):
-            raise TidbOpsError("TRANSPORT_RECORD_INVALID", "%s is a %s record of cluster %s, not an export of %s"
+            raise TidbOpsError("TRANSPORT_RECORD_INVALID", "transport record %s is an %s of cluster %s, not an export of %s"
                                % (record_id, record.get("type"), record.get("cluster"), self.cluster),
                                transport=record)
         return record

@@ -173,10 +173,13 @@ extends_documentation_fragment:
   - tidbops.manager.common
   - tidbops.manager.transfer
   - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
   action:
     support: full
     details: The action plugin sends O(archive) from the controller.
+  bypass_host_loop:
+    support: none
   check_mode:
     support: full
     details: Checks the source, the archive and the cluster; runs nothing, writes nothing.
@@ -343,7 +346,7 @@ class ImportTask(object):
     def own_record(self, record_id):
         record = self.catalog.find(transfers.KIND, record_id)
         if record and (record.get("type") != "import" or record.get("cluster") != self.cluster):
-            raise TidbOpsError("TRANSPORT_RECORD_INVALID", "%s is a %s record of cluster %s, not an import into %s"
+            raise TidbOpsError("TRANSPORT_RECORD_INVALID", "transport record %s is an %s of cluster %s, not an import into %s"
                                % (record_id, record.get("type"), record.get("cluster"), self.cluster),
                                transport=record)
         return record

@@ -80,7 +80,7 @@ def ansible_env(sandbox, tmp_path_factory):
     return env
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def playbook(ansible_env, sandbox):
     """playbook(file, check=False, diff=False, env=None, **extra_vars) -> PlaybookRun."""
     def run(playbook_file, check=False, diff=False, env=None, **extra_vars):
@@ -99,7 +99,7 @@ def playbook(ansible_env, sandbox):
     return run
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def topology(sandbox):
     """topology(pd=1, tikv=3, tidb=1) -> a topology dict on free ports of 127.0.0.1."""
     import yaml
