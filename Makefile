@@ -80,6 +80,7 @@ docs: deps
 
 bench: deps
 	$(BIN)/python -m tests.bench.bench_backup
+	$(BIN)/python -m tests.bench.bench_transfers
 
 demo: deps
 	$(BIN)/python -m tests.demo
