@@ -279,6 +279,10 @@ transfer:
     jobs:
       description: With O(method=import_into), the C(IMPORT INTO) job id of each table.
       type: dict
+    progress:
+      description: With O(method=import_into), each table's job status and imported rows, kept up to date while
+        the jobs run.
+      type: dict
     config_path:
       description: The job's working directory (Lightning's log and checkpoint).
       type: str
@@ -495,7 +499,15 @@ class ImportTask(object):
                     job_id = import_into.start_job(connection, statement, masked)["Job_ID"]
                 record["jobs"][key] = int(job_id)
                 self.catalog.put(transfers.KIND, record)  # a re-run follows this job instead of starting one
-            import_into.wait_job(connection, job_id, self.params["timeout"])
+            import_into.wait_job(connection, job_id, self.params["timeout"],
+                                 progress=lambda row, key=key: self.report_progress(record, key, row))
+
+    def report_progress(self, record, key, row):
+        """Keep each table's job status and imported rows in the record, for tidb_transport_info."""
+        progress = dict(status=row.get("Status"), imported_rows=row.get("Imported_Rows"))
+        if record.setdefault("progress", {}).get(key) != progress:
+            record["progress"][key] = progress
+            self.catalog.put(transfers.KIND, record)
 
     # -- absent ----------------------------------------------------------------------------
 

@@ -168,6 +168,7 @@ def test_export_and_import_sql_csv_local_s3_reimport_zip(transfer, clusters, san
                           csv={"header": True})
     assert into["changed"] is True, into.get("msg")
     assert sorted(into["transfer"]["jobs"]) == ["crm.people", "shop.items"]
+    assert into["transfer"]["progress"]["shop.items"] == {"status": "finished", "imported_rows": 800}
     assert table_checksums(dst["port"], TABLES) == expected
     jobs = sql(dst["port"], "SHOW IMPORT JOBS")
     assert len(jobs) == 2 and all(row[5] in ("finished", b"finished") for row in jobs)
