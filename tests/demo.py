@@ -34,7 +34,8 @@ def main():
             env_json = json.load(handle)
         topology = sandbox("topology", "--pd", "1", "--tikv", "3", "--tidb", "1")
         extra = {"demo_topology": yaml.safe_load(topology),
-                 "demo_ssh_key": env_json["ssh_key"]}
+                 "demo_ssh_key": env_json["ssh_key"],
+                 "demo_data_dir": os.path.join(SANDBOX_DIR, "demo-data")}
         env = dict(os.environ, PATH=env_json["path"], TIUP_HOME=env_json["tiup_home"],
                    ANSIBLE_COLLECTIONS_PATH=os.environ.get("ANSIBLE_COLLECTIONS_PATH", COLLECTIONS_ROOT),
                    ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_NOCOLOR="1")
@@ -47,7 +48,10 @@ def main():
             return proc.returncode
         print("== done: deployed a 1 PD / 3 TiKV / 1 TiDB cluster with tidb_cluster, wrote rows "
               "with tidb_query, stopped one TiKV (nodes:) and saw it Down, started it and saw it Up "
-              "with tidb_cluster_info, read the rows back, and removed the cluster.")
+              "with tidb_cluster_info, read the rows back, backed the cluster up (tidb_backup) and "
+              "exported it (tidb_export, zipped), dropped the data, restored it (tidb_restore, "
+              "checksums verified), dropped it again, imported the export (tidb_import), read the "
+              "rows back, and removed the cluster.")
         return 0
     finally:
         if os.environ.get("DEMO_KEEP") == "1":
