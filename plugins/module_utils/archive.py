@@ -44,13 +44,15 @@ def zip_directory(source_dir, zip_path, limit):
     directory = os.path.dirname(zip_path) or "."
     fd, partial = tempfile.mkstemp(prefix=".zip-", dir=directory)
     os.close(fd)
+    # The archive may live inside the directory it packs: never pack it, or its partial self.
+    skip = set(os.path.realpath(p) for p in (zip_path, partial))
     try:
         with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
             for root, dirs, files in os.walk(source_dir):
                 dirs.sort()
                 for name in sorted(files):
                     full = os.path.join(root, name)
-                    if os.path.isfile(full) and not os.path.islink(full):
+                    if os.path.isfile(full) and not os.path.islink(full) and os.path.realpath(full) not in skip:
                         archive.write(full, os.path.relpath(full, source_dir))
         size = check_file_size(os.path.getsize(partial), limit)
         os.chmod(partial, 0o644)
@@ -80,6 +82,7 @@ def check_archive(zip_path, limit):
     with zipfile.ZipFile(zip_path) as archive:
         entries = archive.infolist()
     total = 0
+    files, directories = set(), set()
     for entry in entries:
         name = entry.filename.replace("\\", "/")
         parts = [p for p in name.split("/") if p not in ("", ".")]
@@ -89,6 +92,11 @@ def check_archive(zip_path, limit):
         if stat.S_ISLNK(entry.external_attr >> 16):
             raise _bad(zip_path, "entry %r is a symbolic link" % entry.filename, entry=entry.filename)
         total += entry.file_size
+        (directories if entry.is_dir() else files).add("/".join(parts))
+        directories.update("/".join(parts[:n]) for n in range(1, len(parts)))
+    clash = sorted(files & directories)
+    if clash:
+        raise _bad(zip_path, "%r is both a file and a directory" % clash[0], entry=clash[0])
     try:
         check_file_size(total, limit)
     except TidbOpsError as error:

@@ -38,8 +38,9 @@ def toml_value(value):
         return str(value)
     if isinstance(value, (list, tuple)):
         return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    # A JSON string is a valid TOML basic string (same escapes, \\uXXXX included).
-    return json.dumps(str(value))
+    # A JSON string is a TOML basic string (same escapes), once characters beyond the BMP stay
+    # themselves (JSON would write surrogate pairs, which TOML refuses) and DEL is escaped.
+    return json.dumps(str(value), ensure_ascii=False).replace("\x7f", "\\u007f")
 
 
 def render_toml(sections):

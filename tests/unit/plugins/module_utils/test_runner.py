@@ -54,3 +54,30 @@ def test_secret_file_is_0600_and_removed_afterwards():
 def test_mask_secrets_handles_lists_and_empty_values():
     assert mask_secrets(["a-x", "b"], ["x", ""]) == ["a-" + MASK, "b"]
     assert mask_secrets("", ["x"]) == ""
+
+
+def test_argv_secrets_reach_argv_and_are_masked_in_everything_returned():
+    module = FakeModule(stdout="login as dump_1 with onetime-pw", stderr="Error: onetime-pw refused")
+    runner = CommandRunner(module)
+    result = runner.run(["dumpling", "-u", "dump_1", "-p", "onetime-pw"], argv_secrets=["onetime-pw", ""])
+    assert module.calls[0]["argv"] == ["dumpling", "-u", "dump_1", "-p", "onetime-pw"]
+    assert result.cmd == "dumpling -u dump_1 -p " + MASK
+    assert result.stdout == "login as dump_1 with " + MASK
+    assert result.stderr == "Error: " + MASK + " refused"
+    assert runner.history == [result.cmd]
+
+
+def test_argv_secrets_do_not_let_an_env_secret_onto_the_command_line():
+    module = FakeModule()
+    with pytest.raises(ValueError):
+        CommandRunner(module).run(["tool", "-p", "hunter2"], secret_env={"AWS_SECRET_ACCESS_KEY": "hunter2"},
+                                  argv_secrets=["hunter2"])
+    assert module.calls == []
+
+
+def test_argv_secrets_and_secret_env_are_both_masked():
+    module = FakeModule(stdout="onetime-pw and s3-key")
+    result = CommandRunner(module).run(["dumpling", "-p", "onetime-pw"], secret_env={"AWS_SECRET_ACCESS_KEY": "s3-key"},
+                                       argv_secrets=["onetime-pw"])
+    assert module.calls[0]["env"] == {"AWS_SECRET_ACCESS_KEY": "s3-key"}
+    assert result.stdout == MASK + " and " + MASK

@@ -238,3 +238,128 @@ def test_invalid_slot_arguments(catalog, kwargs):
         with transfers.transfer_slot(catalog, job="job-1", **args):
             pass
     assert info.value.code == "INVALID_ARGUMENT"
+
+
+# -- jobs and their files ----------------------------------------------------------------
+
+def test_job_name():
+    assert transfers.job_name("export", "nightly") == "export/nightly"
+    assert transfers.job_name("import", "x") != transfers.job_name("export", "x")
+
+
+def test_job_dir_expands_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert transfers.job_dir("~/.tidbops/transfers", "prod", "export", "n1") == \
+        str(tmp_path / ".tidbops" / "transfers" / "prod" / "export-n1")
+    assert transfers.job_dir("/srv/work", "prod", "import", "n1") == "/srv/work/prod/import-n1"
+
+
+@pytest.mark.parametrize("cluster, name", [("prod", "a/b"), ("prod", "."), ("prod", ".."), ("prod", ""),
+                                           ("a/b", "n1"), ("..", "n1"), (".", "n1"), ("", "n1")])
+def test_job_dir_refuses_names_that_leave_it(cluster, name):
+    with pytest.raises(TidbOpsError) as info:
+        transfers.job_dir("/srv/work", cluster, "export", name)
+    assert info.value.code == "INVALID_ARGUMENT"
+
+
+def _slot_record(catalog, record_id="r1", transport_type="export", path="/data/x", storage_type="local", **extra):
+    return transfers.new_record(catalog, record_id, "prod", transport_type, path, storage_type,
+                                slot="transfer-prod-1", **extra)
+
+
+def test_job_running_follows_the_slot(catalog, clock):
+    record = _slot_record(catalog)
+    assert transfers.job_running(catalog, record) is False  # nobody holds the slot
+    assert transfers.job_running(catalog, dict(record, slot=None)) is False
+    catalog.acquire("transfer-prod-1", "export/other", "x", 60)
+    assert transfers.job_running(catalog, record) is False  # another job's slot
+    catalog.break_lock("transfer-prod-1")
+    catalog.acquire("transfer-prod-1", "export/r1", "x", 60)
+    assert transfers.job_running(catalog, record) is True
+    assert transfers.job_running(catalog, dict(record, type="import")) is False  # import/r1 is another job
+    clock.advance(61)
+    assert transfers.job_running(catalog, record) is False  # its lock expired: the job died
+
+
+def test_start_again(catalog, clock):
+    record = _slot_record(catalog)
+    transfers.record_failure(catalog, record, TidbOpsError("EXPORT_FAILED", "dumpling failed"))
+    failed = catalog.get("transport", "r1")
+    assert failed["status"] == "failed" and failed["error"]
+    clock.advance(3600)
+    again = transfers.start_again(catalog, failed, "transfer-prod-2")
+    stored = catalog.get("transport", "r1")
+    assert stored == again
+    assert (stored["status"], stored["error"], stored["end_time"], stored["slot"]) == \
+        ("processing", None, None, "transfer-prod-2")
+    assert stored["start_time"] == "2026-03-01T13:00:00Z"
+
+
+def _tree(root, names):
+    for name in names:
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(name)
+    return root
+
+
+class FakeS3(object):
+    kind = "s3"
+
+    def __init__(self):
+        self.deleted = []
+
+    def delete_prefix(self, prefix):
+        self.deleted.append(prefix)
+        return 3
+
+
+def test_delete_local_export_removes_data_and_working_dir(catalog, tmp_path):
+    data = _tree(tmp_path / "exports" / "x", ["db.t.000000000.sql", "sub/metadata"])
+    work = _tree(tmp_path / "work" / "prod" / "export-r1", ["dumpling.log", "data.zip"])
+    record = _slot_record(catalog, path=str(data), config_path=str(work))
+    transfers.finish(catalog, record)
+    removed = transfers.delete_transfer(catalog, record, open_storage(str(data)))
+    assert removed == [str(data), str(work)]
+    assert not data.exists() and not work.exists()
+    assert (tmp_path / "exports").is_dir()
+    assert catalog.find("transport", "r1") is None
+
+
+@pytest.mark.parametrize("delete_data", [False, True])
+def test_delete_s3_export_keeps_data_unless_asked(catalog, tmp_path, delete_data):
+    work = _tree(tmp_path / "work" / "prod" / "export-r1", ["dumpling.log"])
+    record = _slot_record(catalog, path="s3://bucket/exports/x", storage_type="s3", config_path=str(work))
+    transfers.finish(catalog, record)
+    storage = FakeS3()
+    removed = transfers.delete_transfer(catalog, record, storage, delete_data=delete_data)
+    assert storage.deleted == ([""] if delete_data else [])
+    assert removed == (["s3://bucket/exports/x"] if delete_data else []) + [str(work)]
+    assert not work.exists()
+    assert catalog.find("transport", "r1") is None
+
+
+@pytest.mark.parametrize("delete_data", [False, True])
+def test_delete_import_never_touches_its_source(catalog, tmp_path, delete_data):
+    source = _tree(tmp_path / "source", ["db.t.000000000.sql", "db.t-schema.sql"])
+    work = _tree(tmp_path / "work" / "prod" / "import-r1", ["tidb-lightning.log", "data/db.t.000000000.sql"])
+    record = _slot_record(catalog, transport_type="import", path=str(source), config_path=str(work))
+    transfers.finish(catalog, record)
+    removed = transfers.delete_transfer(catalog, record, open_storage(str(source)), delete_data=delete_data)
+    assert removed == [str(work)]
+    assert sorted(p.name for p in source.iterdir()) == ["db.t-schema.sql", "db.t.000000000.sql"]
+    assert catalog.find("transport", "r1") is None
+
+
+def test_delete_refuses_a_running_job(catalog, tmp_path, clock):
+    data = _tree(tmp_path / "exports" / "x", ["db.t.000000000.sql"])
+    record = _slot_record(catalog, path=str(data))
+    catalog.acquire("transfer-prod-1", "export/r1", "export (host h, pid 1)", 60)
+    with pytest.raises(TidbOpsError) as info:
+        transfers.delete_transfer(catalog, record, open_storage(str(data)), delete_data=True)
+    assert info.value.code == "TRANSPORT_RECORD_INVALID"
+    assert (data / "db.t.000000000.sql").is_file()
+    assert catalog.find("transport", "r1")["status"] == "processing"
+    # Once its slot has expired the job is gone, and what it left can be deleted.
+    clock.advance(61)
+    assert transfers.delete_transfer(catalog, record, open_storage(str(data))) == [str(data)]
+    assert catalog.find("transport", "r1") is None
