@@ -178,6 +178,8 @@ attributes:
   action:
     support: full
     details: The action plugin sends O(archive) from the controller.
+  async:
+    support: none
   bypass_host_loop:
     support: none
   check_mode:
