@@ -247,6 +247,11 @@ def is_active(status):
     return status.get("stage") in ACTIVE_STAGES
 
 
+def is_error_paused(status):
+    """Paused by an error: DM still expects it Running (a user stop also reads Paused, without error_msg)."""
+    return status.get("stage") == "Paused" and bool(status.get("error_msg"))
+
+
 def is_settled_stopped(status):
     """Stopped for good: Paused/Stopped (a stop reads Paused) or Finished; not Pausing/Stopping."""
     return status.get("stage") in STOPPED_STAGES + (FINISHED_STAGE,)

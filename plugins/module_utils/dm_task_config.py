@@ -604,6 +604,9 @@ def to_dmctl_yaml(task, mask=True):
         dumper["extra-args"] = "--consistency %s" % full["consistency"]
     loader = dict((yaml, full[api]) for yaml, api in LOADER_MAP if full.get(api) not in (None, "") and yaml != "on-duplicate")
     loader.setdefault("pool-size", FULL_DEFAULTS["import_threads"])
+    # DM reads the logical import's duplicate handling back as the Task's on_duplicate only.
+    if task.get("on_duplicate") and "on-duplicate-logical" not in loader:
+        loader["on-duplicate-logical"] = task["on_duplicate"]
     syncer = dict((yaml, incr[api]) for yaml, api in SYNCER_MAP if incr.get(api) is not None)
     doc["mydumpers"], doc["loaders"], doc["syncers"] = {"global": dumper}, {"global": loader}, {"global": syncer}
     return doc

@@ -129,6 +129,10 @@ class TaskOps(object):
         self.client.delete_task(task["name"], keep_meta=True)
         return self.create(task), running
 
-    def running_sources(self, name):
+    def running_sources(self, name, finished=False):
+        """The sources whose expected stage is (probably) Running: running, pausing, or paused by an
+        error (DM keeps expecting Running, and auto-resume retries it); with finished, also the
+        Finished ones (DM's expected stage stays Running, so a delete without force is refused)."""
         return sorted(s for s, status in self.statuses(name).items()
-                      if dm_api.is_active(status) or status.get("stage") in dm_api.TRANSIENT_STAGES)
+                      if dm_api.is_active(status) or status.get("stage") in dm_api.TRANSIENT_STAGES
+                      or dm_api.is_error_paused(status) or (finished and status.get("stage") == dm_api.FINISHED_STAGE))

@@ -33,7 +33,8 @@ options:
   state:
     description:
       - V(present) creates the source (enabled) or updates a different one; V(enabled) and
-        V(disabled) also enable or disable it (disabling stops its subtasks); V(absent) deletes it.
+        V(disabled) also enable or disable it (enabling makes DM start every task of the source,
+        disabling stops them); V(absent) deletes it.
     type: str
     choices: [present, absent, enabled, disabled]
     default: present

@@ -48,8 +48,11 @@ options:
       - V(present) creates the task (DM creates it stopped) and updates a different one; it leaves an
         existing task's stage alone (a running task updated is started again).
       - V(started) also starts it (the sources in O(sources), default all) unless running or finished.
-      - V(stopped) also stops it (it then reads Paused in DM's status).
-      - V(absent) deletes it, stopping it first unless O(force=true).
+      - V(stopped) also stops it (it then reads Paused in DM's status). A subtask paused by an error is
+        stopped too (DM still expects it to run and auto-resume retries it) on every run, without
+        reporting a change (action C(stop_errored)), because the API cannot show whether it was.
+      - V(absent) deletes it, stopping it first unless O(force=true) - including finished and
+        error-paused subtasks, which DM still expects to run and so refuses to delete without force.
       - For V(started) and V(stopped) without O(task) or O(task_file), the task must exist.
     type: str
     choices: [present, started, stopped, absent]
@@ -219,7 +222,9 @@ status:
   type: list
   elements: dict
 actions:
-  description: What the module did (or, in check mode, would do) - create, update, recreate, start, stop, delete.
+  description: >-
+    What the module did (or, in check mode, would do) - create, update, recreate, start, stop, delete;
+    stop_errored (error-paused subtasks stopped, not counted as a change).
   returned: always
   type: list
   elements: str
@@ -408,6 +413,13 @@ class TaskRun(object):
     def stopped(self):
         targets = self.targets()
         to_stop = sorted(s for s, st in targets.items() if not dm_api.is_settled_stopped(st) and st)
+        # A subtask paused by an error still has the expected stage Running (auto-resume retries it, a
+        # delete without force is refused); the API cannot show whether it was stopped since, and the
+        # error stays in its status after a stop, so it is stopped on every run without counting as a change.
+        errored = sorted(s for s, st in targets.items() if dm_api.is_error_paused(st))
+        if errored and not self.module.check_mode:
+            self.result["actions"].append("stop_errored")
+            self.client.stop_task(self.name, sources=errored, timeout_duration=self.params["timeout"])
         if to_stop and self.act("stop"):
             if self.params["wait"]:
                 self.ops.stop(self.name, to_stop, self.params["timeout"])
@@ -417,7 +429,8 @@ class TaskRun(object):
     def absent(self, actual):
         if actual is None:
             return
-        running = self.ops.running_sources(self.name)
+        # Finished and error-paused subtasks are still expected Running: DM refuses to delete them without force.
+        running = self.ops.running_sources(self.name, finished=True)
         if running and not self.params["force"] and self.act("stop"):
             self.ops.stop(self.name, running)
         if self.act("delete"):

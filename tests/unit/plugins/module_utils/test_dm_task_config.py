@@ -253,3 +253,19 @@ def test_target_security_files_become_contents():
     task, _warnings = cfg.to_openapi_task(doc, read_file=lambda path: "PEM of %s" % path)
     assert task["target_config"]["security"] == {"ssl_ca_content": "PEM of /ca.pem", "ssl_cert_content": "",
                                                  "ssl_key_content": "", "cert_allowed_cn": ["tidb"]}
+
+
+def test_dmctl_yaml_keeps_on_duplicate_read_back_at_the_top_level_only():
+    doc = copy.deepcopy(BASIC)
+    doc["loaders"] = {"global": {"on-duplicate-logical": "error"}}
+    for instance in doc["mysql-instances"]:
+        instance["loader-config-name"] = "global"
+    task, _warnings = convert(doc)
+    actual = as_dm_returns_it(task)
+    # DM answers on_duplicate from the loader's setting; full_migrate_conf does not carry it
+    actual["on_duplicate"] = "error"
+    actual["source_config"]["full_migrate_conf"].pop("on_duplicate_logical", None)
+    back = cfg.to_dmctl_yaml(actual, mask=False)
+    assert back["loaders"]["global"]["on-duplicate-logical"] == "error"
+    again, _warnings = cfg.to_openapi_task(back)
+    assert cfg.changed_fields(cfg.normalize_task(task), cfg.normalize_task(again)) == []

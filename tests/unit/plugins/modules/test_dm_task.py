@@ -23,6 +23,8 @@ class FakeDm(object):
     def __init__(self):
         self.tasks = {}      # name -> Task as created
         self.stages = {}     # name -> {source: stage}
+        self.expect = {}     # name -> {source: expected stage}: Running after a start until a stop
+        self.errors = {}     # (name, source) -> error_msg of a subtask paused by an error
         self.sources = {}    # name -> Source
         self.log = []        # (method, path, body) of every request
         self.check_result = "pre-check is passed. "
@@ -68,7 +70,7 @@ class FakeDm(object):
 
     def status(self, name):
         return [dict(name=name, source_name=s, worker_name="worker-" + s, stage=stage, unit="Sync",
-                     error_msg="") for s, stage in sorted(self.stages[name].items())]
+                     error_msg=self.errors.get((name, s), "")) for s, stage in sorted(self.stages[name].items())]
 
     def _get_tasks(self, parts, query, body):
         if not parts:
@@ -93,7 +95,9 @@ class FakeDm(object):
             return self.ok(200)  # DM's quirk: nothing to start or stop, success
         sources = body.get("source_name_list") or sorted(self.stages[name])
         for source in sources:
-            self.stages[name][source] = "Running" if op == "start" else "Paused"  # a stop reads Paused
+            self.expect.setdefault(name, {})[source] = "Running" if op == "start" else "Stopped"
+            if self.stages[name][source] != "Finished" and not self.errors.get((name, source)):
+                self.stages[name][source] = "Running" if op == "start" else "Paused"  # a stop reads Paused
         return self.ok(200)
 
     def _put_tasks(self, parts, query, body):
@@ -109,9 +113,11 @@ class FakeDm(object):
         name = parts[0]
         if name not in self.tasks:
             return self.error(46018, "task with name %s not exist" % name)
-        if query.get("force") != "true" and "Running" in self.stages[name].values():
+        # DM looks at the expected stages: a finished or error-paused subtask is still expected Running
+        if query.get("force") != "true" and "Running" in self.expect.get(name, {}).values():
             return self.error(49001, "task %s have running subtasks" % name)
         del self.tasks[name], self.stages[name]
+        self.expect.pop(name, None)
         return self.ok(204)
 
     # -- sources ---------------------------------------------------------------------------
@@ -314,6 +320,30 @@ def test_absent_stops_then_deletes_and_is_idempotent(fake, capsys):
     assert result["actions"] == ["stop", "delete"] and fake.tasks == {}
     assert ("DELETE", "/api/v1/tasks/orders?keep_meta=true") in fake.writes()
     assert not run(dm_task.main, dict(name="orders", state="absent"), capsys=capsys)["changed"]
+
+
+def test_error_paused_subtask_is_stopped_on_every_run_without_a_change(fake, capsys):
+    run(dm_task.main, task_args(state="started"), capsys=capsys)
+    fake.stages["orders"]["mysql-02"] = "Paused"
+    fake.errors[("orders", "mysql-02")] = "[code=10001:...] Duplicate entry"
+    result = run(dm_task.main, dict(name="orders", state="stopped"), capsys=capsys)
+    assert result["actions"] == ["stop_errored", "stop"] and result["changed"]
+    assert [b for m, p, b in fake.log if p == "/api/v1/tasks/orders/stop"] == [
+        {"source_name_list": ["mysql-02"]}, {"source_name_list": ["mysql-01"]}]
+    assert fake.expect["orders"] == {"mysql-01": "Stopped", "mysql-02": "Stopped"}
+    again = run(dm_task.main, dict(name="orders", state="stopped"), capsys=capsys)
+    assert not again["changed"] and again["actions"] == ["stop_errored"] and again["stage"] == "Error"
+    assert run(dm_task.main, dict(name="orders", state="stopped"), check=True, capsys=capsys)["actions"] == []
+
+
+def test_absent_stops_finished_and_error_paused_subtasks_first(fake, capsys):
+    run(dm_task.main, task_args(state="started"), capsys=capsys)
+    fake.stages["orders"] = {"mysql-01": "Finished", "mysql-02": "Paused"}
+    fake.errors[("orders", "mysql-02")] = "[code=10001:...] Duplicate entry"
+    result = run(dm_task.main, dict(name="orders", state="absent"), capsys=capsys)
+    assert result["actions"] == ["stop", "delete"] and fake.tasks == {}, result
+    assert [b for m, p, b in fake.log if p == "/api/v1/tasks/orders/stop"] == [
+        {"source_name_list": ["mysql-01", "mysql-02"]}]
 
 
 def test_precheck_failure_on_create_carries_the_check(fake, capsys):
