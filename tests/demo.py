@@ -35,7 +35,9 @@ def main():
         topology = sandbox("topology", "--pd", "1", "--tikv", "3", "--tidb", "1")
         extra = {"demo_topology": yaml.safe_load(topology),
                  "demo_ssh_key": env_json["ssh_key"],
-                 "demo_data_dir": os.path.join(SANDBOX_DIR, "demo-data")}
+                 "demo_data_dir": os.path.join(SANDBOX_DIR, "demo-data"),
+                 "demo_dm_master_url": env_json["dm_master"]["url"],
+                 "demo_upstream": env_json["upstream_mysql"]}
         env = dict(os.environ, PATH=env_json["path"], TIUP_HOME=env_json["tiup_home"],
                    ANSIBLE_COLLECTIONS_PATH=os.environ.get("ANSIBLE_COLLECTIONS_PATH", COLLECTIONS_ROOT),
                    ANSIBLE_PYTHON_INTERPRETER=sys.executable, ANSIBLE_NOCOLOR="1")
@@ -51,7 +53,9 @@ def main():
               "with tidb_cluster_info, read the rows back, backed the cluster up (tidb_backup) and "
               "exported it (tidb_export, zipped), dropped the data, restored it (tidb_restore, "
               "checksums verified), dropped it again, imported the export (tidb_import), read the "
-              "rows back, and removed the cluster.")
+              "rows back, migrated a MariaDB database into it with DM (dm_task role: source, "
+              "check, task, start; a row written upstream afterwards arrived through the binlog), "
+              "deleted the task and the source, and removed the cluster.")
         return 0
     finally:
         if os.environ.get("DEMO_KEEP") == "1":

@@ -64,6 +64,7 @@ ERROR_CODES = {
     "TRANSPORT_RECORD_NOT_FOUND": "No transport (import/export) record has that id.",
     "TRANSPORT_RECORD_INVALID": "The transport record cannot be used for this operation, or has invalid fields.",
     "TRANSPORT_FILE_SIZE_INVALID": "A file or archive is over the size limit (2 GiB unless set otherwise), or its size is unreadable.",
+    "TRANSPORT_JOB_RUNNING": "The import or export of that name is running now in another process; a second run would duplicate it.",
     "TRANSPORT_PATH_NOT_EMPTY": "The export destination already holds files that no record of this export accounts for.",
     "EXPORT_ACCOUNT_FAILED": "The one-time account Dumpling logs in with could not be created (login_user needs CREATE USER and GRANT OPTION).",
     "EXPORT_FAILED": "Dumpling failed.",

@@ -18,6 +18,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import contextlib
+import errno
 import os
 import re
 import shutil
@@ -281,13 +282,40 @@ def make_private_dir(path):
     return path
 
 
+_PURPOSE_RE = re.compile(r"\(host (?P<host>[^,()]+), pid (?P<pid>\d+)\)$")
+
+
+def holder_alive(lock):
+    """False when the lock's purpose names a process of this host that is gone (a job killed
+    here can be resumed at once instead of after its lock's expiry); True otherwise."""
+    match = _PURPOSE_RE.search(lock.get("purpose") or "")
+    if not match or match.group("host") != socket.gethostname():
+        return True
+    try:
+        os.kill(int(match.group("pid")), 0)
+    except OSError as exc:
+        return exc.errno != errno.ESRCH
+    return True
+
+
 def job_running(catalog, record):
-    """Is the record's job alive: does it still hold the slot it ran in (an unexpired lock)?"""
+    """Is the record's job alive: does it still hold the slot it ran in (an unexpired lock of a
+    process that still exists)?"""
     if not record.get("slot"):
         return False
     lock = catalog.holder(record["slot"])
     return lock is not None and lock.get("owner") == job_name(record["type"], record["id"]) \
-        and not catalog.lock_expired(lock)
+        and not catalog.lock_expired(lock) and holder_alive(lock)
+
+
+def check_not_running(catalog, record):
+    """TRANSPORT_JOB_RUNNING when another process runs this record's job now: a second run
+    of the same job must not take over its slot and files."""
+    if record and record.get("status") == "processing" and job_running(catalog, record):
+        lock = catalog.holder(record["slot"]) or {}
+        raise TidbOpsError("TRANSPORT_JOB_RUNNING", "%s %s is running now (%s, since %s); wait for it to end"
+                           % (record["type"], record["id"], lock.get("purpose"), lock.get("acquired_at")),
+                           transport=record)
 
 
 def start_again(catalog, record, slot):
@@ -301,9 +329,7 @@ def delete_transfer(catalog, record, storage, delete_data=False):
     """Remove what a transfer made, then its record: its working directory always; an
     export's data on local storage always, on S3 only with delete_data (TiUniManager kept S3
     data). An import's source is never touched. Returns the locations removed."""
-    if record.get("status") == "processing" and job_running(catalog, record):
-        raise TidbOpsError("TRANSPORT_RECORD_INVALID", "%s %s is still running; wait for it to end"
-                           % (record["type"], record["id"]), transport=record)
+    check_not_running(catalog, record)
     removed = []
     if record["type"] == "export" and storage is not None and (record["storage_type"] == "local" or delete_data):
         storage.delete_prefix("")

@@ -309,6 +309,7 @@ class ExportTask(object):
 
     def present(self, record_id):
         record = self.own_record(record_id)
+        transfers.check_not_running(self.catalog, record)
         if record and record["status"] == "finished":
             self.result["transfer"] = record
             if self.params["zip"] and not (record.get("zip_path") and os.path.isfile(record["zip_path"])):

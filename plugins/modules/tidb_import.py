@@ -361,6 +361,7 @@ class ImportTask(object):
 
     def present(self, record_id):
         record = self.own_record(record_id)
+        transfers.check_not_running(self.catalog, record)
         if record and record["status"] == "finished":
             self.result["transfer"] = record
             return

@@ -285,6 +285,9 @@ def test_import_killed_half_way_resumes_without_duplicates(transfer, clusters, t
         assert limited.get("failed") and limited["error_code"] == "TRANSPORT_LIMIT_REACHED"
         assert "import/resumed" in limited["msg"]
         assert not os.path.exists(os.path.join(transfer.catalog, "records", "transport", "blocked.json"))
+        # The same import again while it runs: refused, not run twice.
+        _run, twice = transfer("import", dst, name="resumed", source=exported["transfer"]["path"], backend="tidb")
+        assert twice.get("failed") and twice["error_code"] == "TRANSPORT_JOB_RUNNING", twice.get("msg")
     finally:
         for pid in process_tree(job.pid):
             try:

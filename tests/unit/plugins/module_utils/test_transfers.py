@@ -1,4 +1,7 @@
 """transfers.py: transport records, their filters, and the concurrent-transfer slots."""
+import os
+import socket
+import subprocess
 import threading
 import time
 
@@ -356,10 +359,31 @@ def test_delete_refuses_a_running_job(catalog, tmp_path, clock):
     catalog.acquire("transfer-prod-1", "export/r1", "export (host h, pid 1)", 60)
     with pytest.raises(TidbOpsError) as info:
         transfers.delete_transfer(catalog, record, open_storage(str(data)), delete_data=True)
-    assert info.value.code == "TRANSPORT_RECORD_INVALID"
+    assert info.value.code == "TRANSPORT_JOB_RUNNING"
     assert (data / "db.t.000000000.sql").is_file()
     assert catalog.find("transport", "r1")["status"] == "processing"
     # Once its slot has expired the job is gone, and what it left can be deleted.
     clock.advance(61)
     assert transfers.delete_transfer(catalog, record, open_storage(str(data))) == [str(data)]
     assert catalog.find("transport", "r1") is None
+
+
+def test_a_killed_job_on_this_host_is_not_running(catalog):
+    """A job whose process on this host is gone can be resumed at once, not after its lock's expiry;
+    one on another host (or of unknown origin) counts as running until the lock expires."""
+    record = _slot_record(catalog)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    host = socket.gethostname()
+    catalog.acquire("transfer-prod-1", "export/r1", "export/r1 (host %s, pid %d)" % (host, dead.pid), 60)
+    assert transfers.job_running(catalog, record) is False
+    transfers.check_not_running(catalog, record)  # nothing raised: a re-run takes over
+    catalog.break_lock("transfer-prod-1")
+    catalog.acquire("transfer-prod-1", "export/r1", "export/r1 (host %s, pid %d)" % (host, os.getpid()), 60)
+    assert transfers.job_running(catalog, record) is True
+    with pytest.raises(TidbOpsError) as info:
+        transfers.check_not_running(catalog, record)
+    assert info.value.code == "TRANSPORT_JOB_RUNNING" and str(os.getpid()) in info.value.msg
+    catalog.break_lock("transfer-prod-1")
+    catalog.acquire("transfer-prod-1", "export/r1", "export/r1 (host elsewhere, pid %d)" % dead.pid, 60)
+    assert transfers.job_running(catalog, record) is True
