@@ -291,11 +291,21 @@ def holder_alive(lock):
     match = _PURPOSE_RE.search(lock.get("purpose") or "")
     if not match or match.group("host") != socket.gethostname():
         return True
+    pid = int(match.group("pid"))
     try:
-        os.kill(int(match.group("pid")), 0)
+        os.kill(pid, 0)
     except OSError as exc:
         return exc.errno != errno.ESRCH
-    return True
+    return not _zombie(pid)
+
+
+def _zombie(pid):
+    """A killed process nobody has reaped yet still answers kill(pid, 0)."""
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (IOError, OSError, IndexError):
+        return False
 
 
 def job_running(catalog, record):

@@ -387,3 +387,20 @@ def test_a_killed_job_on_this_host_is_not_running(catalog):
     catalog.break_lock("transfer-prod-1")
     catalog.acquire("transfer-prod-1", "export/r1", "export/r1 (host elsewhere, pid %d)" % dead.pid, 60)
     assert transfers.job_running(catalog, record) is True
+
+
+def test_a_killed_job_not_yet_reaped_is_not_running(catalog):
+    """A killed module whose parent died too lingers as a zombie until something reaps it."""
+    record = _slot_record(catalog)
+    zombie = subprocess.Popen(["true"])
+    try:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with open("/proc/%d/stat" % zombie.pid) as handle:
+                if handle.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    break
+            time.sleep(0.01)
+        catalog.acquire("transfer-prod-1", "export/r1", "export/r1 (host %s, pid %d)" % (socket.gethostname(), zombie.pid), 60)
+        assert transfers.job_running(catalog, record) is False
+    finally:
+        zombie.wait()
