@@ -85,3 +85,12 @@ def last_line_with(text, *markers):
         if any(marker in line for marker in markers):
             return line.strip()
     return None
+
+
+def read_text(path):
+    """A tool's log file, or '' when it is not there (the tool failed before writing it)."""
+    try:
+        with open(path, "r") as handle:
+            return handle.read()
+    except (IOError, OSError):
+        return ""

@@ -267,56 +267,31 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tidbops.manager.plugins.module_utils import dumpling, transfers
 from ansible_collections.tidbops.manager.plugins.module_utils.archive import zip_directory
-from ansible_collections.tidbops.manager.plugins.module_utils.catalog_access import open_catalog, open_location
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog_access import open_location
 from ansible_collections.tidbops.manager.plugins.module_utils.common import common_argument_spec
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
 from ansible_collections.tidbops.manager.plugins.module_utils.runner import CommandRunner
 from ansible_collections.tidbops.manager.plugins.module_utils.storage import parse_location
 from ansible_collections.tidbops.manager.plugins.module_utils.tidb import tidb_connect
+from ansible_collections.tidbops.manager.plugins.module_utils.transfer_task import TransferTask, check_common
 from ansible_collections.tidbops.manager.plugins.module_utils.transport_tools import (
-    find_tool, tool_argument_spec, tool_location)
+    find_tool, read_text, tool_argument_spec, tool_location)
 
 LOG_FILE = "dumpling.log"
 
 
-class ExportTask(object):
-    def __init__(self, module):
-        self.module = module
-        self.params = module.params
-        self.cluster = module.params["cluster"]
-        self.catalog = open_catalog(module.params)
-        self.result = dict(changed=False, transfer={})
-
-    def run(self):
-        name = self.params["name"]
-        if self.params["state"] == "absent":
-            if not name:
-                raise TidbOpsError("INVALID_ARGUMENT", "name is needed to delete an export")
-            self.absent(name)
-        else:
-            self.present(name or self.catalog.now().strftime("%Y-%m-%d-%H-%M-%S-export"))
-        return self.result
-
-    def own_record(self, record_id):
-        record = self.catalog.find(transfers.KIND, record_id)
-        if record and (record.get("type") != "export" or record.get("cluster") != self.cluster):
-            raise TidbOpsError("TRANSPORT_RECORD_INVALID", "transport record %s is an %s of cluster %s, not an export of %s"
-                               % (record_id, record.get("type"), record.get("cluster"), self.cluster),
-                               transport=record)
-        return record
+class ExportTask(TransferTask):
+    TYPE = "export"
 
     # -- present -------------------------------------------------------------------------
 
-    def present(self, record_id):
-        record = self.own_record(record_id)
-        transfers.check_not_running(self.catalog, record)
-        if record and record["status"] == "finished":
-            self.result["transfer"] = record
-            if self.params["zip"] and not (record.get("zip_path") and os.path.isfile(record["zip_path"])):
-                self.result["changed"] = True
-                if not self.module.check_mode:
-                    self.result["transfer"] = transfers.finish(self.catalog, record, zip_path=self.pack(record))
-            return
+    def finished(self, record):
+        if self.params["zip"] and not (record.get("zip_path") and os.path.isfile(record["zip_path"])):
+            self.result["changed"] = True
+            if not self.module.check_mode:
+                self.result["transfer"] = transfers.finish(self.catalog, record, zip_path=self.pack(record))
+
+    def start(self, record_id, record):
         location = record["path"] if record else self.destination(record_id)
         storage = open_location(location, self.params)
         if self.params["zip"] and storage.kind != "local":
@@ -330,19 +305,9 @@ class ExportTask(object):
             self.result.update(changed=True, transfer=record or {})
             if self.module.check_mode:
                 return
-            job = transfers.job_name("export", record_id)
-            with transfers.transfer_slot(self.catalog, self.cluster, job, self.params["max_concurrent_transfers"],
-                                         self.params["wait"], self.params["wait_timeout"]) as slot:
-                work = transfers.make_private_dir(transfers.job_dir(self.params["work_dir"], self.cluster, "export",
-                                                                    record_id))
-                if record is None:
-                    record = transfers.new_record(
-                        self.catalog, record_id, self.cluster, "export", storage.url, storage.kind,
-                        file_type=self.params["file_type"], comment=self.params["comment"],
-                        reimport_support=not self.params["sql"], slot=slot, config_path=work)
-                else:
-                    record = transfers.start_again(self.catalog, record, slot)
-                self.export(connection, record, storage, tool, work, job)
+            with self.running(record_id, record, storage.url, storage.kind, file_type=self.params["file_type"],
+                              reimport_support=not self.params["sql"]) as record:
+                self.export(connection, record, storage, tool)
         finally:
             connection.close()
 
@@ -353,8 +318,9 @@ class ExportTask(object):
             raise TidbOpsError("INVALID_ARGUMENT", "storage (or path) is needed to export")
         return "%s/%s/%s" % (self.params["storage"].rstrip("/"), self.cluster, record_id)
 
-    def export(self, connection, record, storage, tool, work, job):
+    def export(self, connection, record, storage, tool):
         """Dumpling into an emptied destination; the record follows: finished or failed."""
+        work, job = record["config_path"], transfers.job_name("export", record["id"])
         try:
             storage.delete_prefix("")  # what a dead or failed run left: Dumpling starts over
             if storage.kind == "local":
@@ -385,27 +351,8 @@ class ExportTask(object):
         zip_directory(record["path"], zip_path, self.params["max_file_size"])
         return zip_path
 
-    # -- absent ----------------------------------------------------------------------------
-
-    def absent(self, record_id):
-        record = self.own_record(record_id)
-        if record is None:
-            self.result["deleted"] = []
-            return
-        self.result.update(changed=True, transfer=record, deleted=[])
-        if not self.module.check_mode:
-            storage = open_location(record["path"], self.params)
-            self.result["deleted"] = transfers.delete_transfer(self.catalog, record, storage,
-                                                               self.params["delete_data"])
-
-
-def read_text(path):
-    try:
-        with open(path, "r") as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return ""
-
+    def data_storage(self, record):
+        return open_location(record["path"], self.params)
 
 def validate(params):
     for location in (params["storage"], params["path"]):
@@ -416,8 +363,7 @@ def validate(params):
     if os.path.basename(params["zip_name"]) != params["zip_name"] or params["zip_name"] in ("", ".", ".."):
         raise TidbOpsError("INVALID_ARGUMENT", "zip_name %r must be a file name, without a directory"
                            % params["zip_name"])
-    if params["max_concurrent_transfers"] < 1:
-        raise TidbOpsError("INVALID_ARGUMENT", "max_concurrent_transfers must be at least 1")
+    check_common(params)
 
 
 def main():

@@ -317,55 +317,28 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.tidbops.manager.plugins.module_utils import import_into, lightning, transfers
 from ansible_collections.tidbops.manager.plugins.module_utils.archive import check_archive, unzip
 from ansible_collections.tidbops.manager.plugins.module_utils.brie import quote_identifier
-from ansible_collections.tidbops.manager.plugins.module_utils.catalog_access import open_catalog, open_location
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog_access import open_location
 from ansible_collections.tidbops.manager.plugins.module_utils.common import common_argument_spec
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
 from ansible_collections.tidbops.manager.plugins.module_utils.runner import CommandRunner
 from ansible_collections.tidbops.manager.plugins.module_utils.storage import parse_location
 from ansible_collections.tidbops.manager.plugins.module_utils.tidb import run_sql, tidb_connect
 from ansible_collections.tidbops.manager.plugins.module_utils.tiup import Tiup
+from ansible_collections.tidbops.manager.plugins.module_utils.transfer_task import TransferTask, check_common
 from ansible_collections.tidbops.manager.plugins.module_utils.transport_tools import (
-    find_tool, tool_argument_spec, tool_location)
+    find_tool, read_text, tool_argument_spec, tool_location)
 
 TOML_PLACEHOLDER = "@TIDB_LIGHTNING_TOML@"
 UNPACKED = "data"
 
 
-class ImportTask(object):
-    def __init__(self, module):
-        self.module = module
-        self.params = module.params
-        self.cluster = module.params["cluster"]
-        self.catalog = open_catalog(module.params)
-        self.result = dict(changed=False, transfer={})
-
-    def run(self):
-        name = self.params["name"]
-        if self.params["state"] == "absent":
-            if not name:
-                raise TidbOpsError("INVALID_ARGUMENT", "name is needed to delete an import")
-            self.absent(name)
-        else:
-            self.present(name or self.catalog.now().strftime("%Y-%m-%d-%H-%M-%S-import"))
-        return self.result
-
-    def own_record(self, record_id):
-        record = self.catalog.find(transfers.KIND, record_id)
-        if record and (record.get("type") != "import" or record.get("cluster") != self.cluster):
-            raise TidbOpsError("TRANSPORT_RECORD_INVALID", "transport record %s is an %s of cluster %s, not an import into %s"
-                               % (record_id, record.get("type"), record.get("cluster"), self.cluster),
-                               transport=record)
-        return record
+class ImportTask(TransferTask):
+    TYPE = "import"
 
     # -- present -------------------------------------------------------------------------
 
-    def present(self, record_id):
-        record = self.own_record(record_id)
-        transfers.check_not_running(self.catalog, record)
-        if record and record["status"] == "finished":
-            self.result["transfer"] = record
-            return
-        work = transfers.job_dir(self.params["work_dir"], self.cluster, "import", record_id)
+    def start(self, record_id, record):
+        work = self.job_dir(record_id)
         location, storage_type, source_export = self.source(work)
         tool = find_tool(self.module, self.params, "tidb-lightning", "lightning_path") \
             if self.params["method"] == "lightning" else None
@@ -374,17 +347,8 @@ class ImportTask(object):
             self.result.update(changed=True, transfer=record or {})
             if self.module.check_mode:
                 return
-            job = transfers.job_name("import", record_id)
-            with transfers.transfer_slot(self.catalog, self.cluster, job, self.params["max_concurrent_transfers"],
-                                         self.params["wait"], self.params["wait_timeout"]) as slot:
-                transfers.make_private_dir(work)
-                if record is None:
-                    record = transfers.new_record(
-                        self.catalog, record_id, self.cluster, "import", location, storage_type,
-                        comment=self.params["comment"], slot=slot, config_path=work, method=self.params["method"],
-                        source_export=source_export, tables=[], jobs={})
-                else:
-                    record = transfers.start_again(self.catalog, record, slot)
+            with self.running(record_id, record, location, storage_type, method=self.params["method"],
+                              source_export=source_export, tables=[], jobs={}) as record:
                 self.load(connection, record, tool, work)
         finally:
             connection.close()
@@ -512,17 +476,6 @@ class ImportTask(object):
             record["progress"][key] = progress
             self.catalog.put(transfers.KIND, record)
 
-    # -- absent ----------------------------------------------------------------------------
-
-    def absent(self, record_id):
-        record = self.own_record(record_id)
-        if record is None:
-            self.result["deleted"] = []
-            return
-        self.result.update(changed=True, transfer=record, deleted=[])
-        if not self.module.check_mode:
-            self.result["deleted"] = transfers.delete_transfer(self.catalog, record, None)
-
 
 def data_dir(path):
     """An unpacked archive holding one top directory (data/, say) imports from that directory."""
@@ -550,14 +503,6 @@ def remove_path(path):
         os.unlink(path)
 
 
-def read_text(path):
-    try:
-        with open(path, "r") as handle:
-            return handle.read()
-    except (IOError, OSError):
-        return ""
-
-
 def validate(params):
     if params["source"]:
         parse_location(params["source"])  # STORAGE_URL_INVALID before anything happens
@@ -566,8 +511,7 @@ def validate(params):
         if len(given) != 1:
             raise TidbOpsError("INVALID_ARGUMENT", "give exactly one of source, archive and from_export (got %s)"
                                % (", ".join(given) or "none"))
-    if params["max_concurrent_transfers"] < 1:
-        raise TidbOpsError("INVALID_ARGUMENT", "max_concurrent_transfers must be at least 1")
+    check_common(params)
 
 
 def main():
