@@ -5,6 +5,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 import zipfile
@@ -12,6 +13,7 @@ import zipfile
 import pymysql
 import pytest
 
+from tests.conftest import REPO_ROOT
 from tests.integration.test_backup_restore import process_tree, read_tree, s3_keys, table_checksums
 from tests.sandbox.procs import wait_until
 
@@ -305,6 +307,32 @@ def test_import_killed_half_way_resumes_without_duplicates(transfer, clusters, t
     assert count(dst["port"], "shop.items") == 800
     assert sql(dst["port"], "SELECT COUNT(DISTINCT id) FROM shop.items")[0][0] == 800
     assert table_checksums(dst["port"], ("shop.items",)) == table_checksums(src["port"], ("shop.items",))
+
+
+def test_import_into_cancelled_after_timeout_then_run_again(transfer, clusters, sandbox, tmp_path):
+    src, dst = clusters["src"], clusters["dst"]
+    _run, exported = transfer("export", src, name="for-into", storage=str(tmp_path / "x"), file_type="csv",
+                              filter=["crm.*"])
+    assert exported["changed"] is True, exported.get("msg")
+    earlier_jobs = len(sql(dst["port"], "SHOW IMPORT JOBS"))  # the cluster is shared by this module's tests
+    knob = [sys.executable, "-m", "tests.sandbox", "knob", "--dir", sandbox["dir"]]
+    subprocess.run(knob + ["import_min_seconds=30"], cwd=REPO_ROOT, check=True, capture_output=True)
+    try:
+        _run, timed_out = transfer("import", dst, name="slow-into", source=exported["transfer"]["path"],
+                                   method="import_into", csv={"header": True}, timeout=1)
+    finally:
+        subprocess.run(knob + ["import_min_seconds=0"], cwd=REPO_ROOT, check=True, capture_output=True)
+    assert timed_out.get("failed") and timed_out["error_code"] == "IMPORT_TIMEOUT", timed_out.get("msg")
+    assert timed_out["transport"]["status"] == "failed"
+    jobs = sql(dst["port"], "SHOW IMPORT JOBS")[earlier_jobs:]
+    assert [row[5] for row in jobs] in (["cancelled"], [b"cancelled"])  # CANCEL IMPORT JOB was issued
+    assert count(dst["port"], "crm.people") == 0
+
+    _run, again = transfer("import", dst, name="slow-into", source=exported["transfer"]["path"],
+                           method="import_into", csv={"header": True})
+    assert again["changed"] is True and again["transfer"]["status"] == "finished", again.get("msg")
+    assert count(dst["port"], "crm.people") == 2
+    assert len(sql(dst["port"], "SHOW IMPORT JOBS")) == earlier_jobs + 2  # the cancelled job, and one new job
 
 
 def zip_with(path, entries):
