@@ -17,6 +17,7 @@ __metaclass__ = type
 
 import json
 import os
+import re
 
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 from ansible_collections.tidbops.manager.plugins.module_utils.transport_tools import last_line_with
@@ -24,6 +25,8 @@ from ansible_collections.tidbops.manager.plugins.module_utils.transport_tools im
 CHECKPOINT_FILE = "tidb_lightning_checkpoint.pb"
 LOG_FILE = "tidb-lightning.log"
 SUCCESS = "tidb lightning exit successfully"
+# Lightning logs ["restore table completed"] [table=`db`.`t`] as each table is done.
+TABLE_DONE_RE = re.compile(r'"restore table completed"\] \[table=`((?:[^`]|``)+)`\.`((?:[^`]|``)+)`\]')
 CANCELED = "tidb lightning canceled"
 # [mydumper.csv] keys, from the module's csv option names.
 CSV_KEYS = (("separator", "separator"), ("delimiter", "delimiter"), ("terminator", "terminator"),

@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import threading
 
 from ansible.module_utils.six.moves.urllib.parse import quote, urlencode
 
@@ -94,3 +95,41 @@ def read_text(path):
             return handle.read()
     except (IOError, OSError):
         return ""
+
+
+class LogWatcher(object):
+    """Follows a tool's log file while the tool runs (at short, growing intervals) and calls
+    on_change(matches) whenever the set of pattern matches in it grows: how a long Lightning run
+    reports its progress to the record."""
+
+    def __init__(self, path, pattern, on_change, first_interval=0.5, max_interval=10.0):
+        self.path, self.pattern, self.on_change = path, pattern, on_change
+        self.first_interval, self.max_interval = first_interval, max_interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run)
+        self._thread.daemon = True
+        self._seen = set()
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._stop.set()
+        self._thread.join()
+        self._check()  # what the last lines said
+
+    def _check(self):
+        found = set(self.pattern.findall(read_text(self.path)))
+        if found - self._seen:
+            self._seen |= found
+            try:
+                self.on_change(sorted(self._seen))
+            except Exception:  # pylint: disable=broad-except
+                pass  # progress is best effort; the job's own outcome decides
+
+    def _run(self):
+        interval = self.first_interval
+        while not self._stop.wait(interval):
+            self._check()
+            interval = min(interval * 2, self.max_interval)

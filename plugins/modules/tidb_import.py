@@ -282,8 +282,8 @@ transfer:
       description: With O(method=import_into), the C(IMPORT INTO) job id of each table.
       type: dict
     progress:
-      description: With O(method=import_into), each table's job status and imported rows, kept up to date while
-        the jobs run.
+      description: Each table's status while the import runs (the tables Lightning has completed; with
+        O(method=import_into), each job's status and imported rows).
       type: dict
     config_path:
       description: The job's working directory (Lightning's log and checkpoint).
@@ -326,7 +326,7 @@ from ansible_collections.tidbops.manager.plugins.module_utils.tidb import run_sq
 from ansible_collections.tidbops.manager.plugins.module_utils.tiup import Tiup
 from ansible_collections.tidbops.manager.plugins.module_utils.transfer_task import TransferTask, check_common
 from ansible_collections.tidbops.manager.plugins.module_utils.transport_tools import (
-    find_tool, read_text, tool_argument_spec, tool_location)
+    LogWatcher, find_tool, read_text, tool_argument_spec, tool_location)
 
 TOML_PLACEHOLDER = "@TIDB_LIGHTNING_TOML@"
 UNPACKED = "data"
@@ -388,7 +388,7 @@ class ImportTask(TransferTask):
                 raise TidbOpsError("IMPORT_SOURCE_INVALID", "%s holds no Dumpling data files ({db}.{table}.N.sql|csv)"
                                    % storage.url, path=storage.url)
             if self.params["method"] == "lightning":
-                self.lightning(tool, work, location)
+                self.lightning(tool, work, location, record)
             else:
                 self.import_into(connection, record, storage, location)
             names = ["%s.%s" % pair for pair in tables]
@@ -412,18 +412,26 @@ class ImportTask(TransferTask):
         with open(marker, "w") as handle:
             handle.write(os.path.basename(self.params["archive"]))
 
-    def lightning(self, tool, work, location):
+    def lightning(self, tool, work, location, record):
         url, env, secret_env = tool_location(location, self.params)
         env.update(tool.env)
         pd_addr, status_port = self.cluster_addresses()
         config = lightning.lightning_config(self.params, work, url, pd_addr, status_port)
         argv = tool.argv + ["--config", TOML_PLACEHOLDER]
-        result = CommandRunner(self.module).run(
-            argv, env=env, secret_env=secret_env, cwd=work,
-            secret_files={TOML_PLACEHOLDER: ("tidb-lightning.toml", lightning.render_toml(config))})
+        log_file = os.path.join(work, lightning.LOG_FILE)
+        with LogWatcher(log_file, lightning.TABLE_DONE_RE, lambda done: self.tables_done(record, done)):
+            result = CommandRunner(self.module).run(
+                argv, env=env, secret_env=secret_env, cwd=work,
+                secret_files={TOML_PLACEHOLDER: ("tidb-lightning.toml", lightning.render_toml(config))})
         self.result["cmd"] = result.cmd
-        log_text = read_text(os.path.join(work, lightning.LOG_FILE))
-        lightning.outcome(result, log_text)
+        lightning.outcome(result, read_text(log_file))
+
+    def tables_done(self, record, done):
+        """Lightning's progress in the record: each table it has completed."""
+        for db, table in done:
+            record.setdefault("progress", {})["%s.%s" % (db.replace("``", "`"), table.replace("``", "`"))] = \
+                dict(status="finished")
+        self.catalog.put(transfers.KIND, record)
 
     def cluster_addresses(self):
         """(pd_addr, status_port): given, or read from tiup for the local backend."""

@@ -154,6 +154,7 @@ def test_export_and_import_sql_csv_local_s3_reimport_zip(transfer, clusters, san
     _run, in_sql = transfer("import", dst, name="in-sql", source=record["path"])
     assert in_sql["changed"] is True, in_sql.get("msg")
     assert in_sql["transfer"]["rows"] == 802 and in_sql["transfer"]["tables"] == list(TABLES[::-1])
+    assert in_sql["transfer"]["progress"] == {"crm.people": {"status": "finished"}, "shop.items": {"status": "finished"}}
     assert table_checksums(dst["port"], TABLES) == expected
     _run, again = transfer("import", dst, name="in-sql", source=record["path"])
     assert again["changed"] is False and count(dst["port"], "shop.items") == 800

@@ -1,11 +1,13 @@
 """transport_tools.py: finding Dumpling/Lightning and handing them a storage location without its keys."""
 import os
+import re
+import time
 
 import pytest
 
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 from ansible_collections.tidbops.manager.plugins.module_utils.transport_tools import (
-    find_tool, last_line_with, tool_location)
+    LogWatcher, find_tool, last_line_with, tool_location)
 
 
 class FakeModule(object):
@@ -105,3 +107,28 @@ def test_last_line_with():
     assert last_line_with(text, "Error", "[ERROR]") == "[ERROR] second"
     assert last_line_with(text, "panic:") is None
     assert last_line_with(None, "x") is None
+
+
+def test_log_watcher_reports_what_the_log_adds(tmp_path):
+    log = tmp_path / "tool.log"
+    seen = []
+    pattern = re.compile(r"done=(\w+)")
+    with LogWatcher(str(log), pattern, seen.append, first_interval=0.01, max_interval=0.02):
+        log.write_text("start\ndone=a\n")
+        deadline = time.monotonic() + 5
+        while not seen and time.monotonic() < deadline:
+            time.sleep(0.01)
+        with open(str(log), "a") as handle:
+            handle.write("done=b\n")
+    assert seen[0] == ["a"] and seen[-1] == ["a", "b"]  # the last lines are read when the tool ends
+
+
+def test_log_watcher_survives_a_failing_callback(tmp_path):
+    log = tmp_path / "tool.log"
+    log.write_text("done=a\n")
+
+    def broken(_matches):
+        raise RuntimeError("catalog unreachable")
+
+    with LogWatcher(str(log), re.compile(r"done=(\w+)"), broken, first_interval=0.01):
+        time.sleep(0.05)
