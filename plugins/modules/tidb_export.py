@@ -354,6 +354,7 @@ class ExportTask(TransferTask):
     def data_storage(self, record):
         return open_location(record["path"], self.params)
 
+
 def validate(params):
     for location in (params["storage"], params["path"]):
         if location:
