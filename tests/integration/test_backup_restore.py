@@ -61,7 +61,7 @@ def cluster(playbook, topology, request):
                    ops_password=password)
     assert run.rc == 0, run.failed() or run.stderr
     yield dict(name=name, port=port, topology=topo, password=password)
-    playbook("cluster_destroy.yml", name=name)
+    playbook("cluster_remove.yml", name=name)
 
 
 @pytest.fixture
@@ -153,7 +153,7 @@ def test_restore_into_a_new_cluster(playbook, cluster, topology, tmp_path):
     assert run.rc == 0, run.failed() or run.stderr
     assert run.task("Restore into the cluster")["verified"] is True
     assert table_checksums(new_port) == table_checksums(cluster["port"])
-    playbook("cluster_destroy.yml", name="restored")
+    playbook("cluster_remove.yml", name="restored")
 
 
 def test_cancel_a_running_backup_and_the_lock(playbook, cluster, sandbox, tmp_path, knob, ansible_env):
@@ -355,4 +355,4 @@ def test_incremental_backup_and_restore_from_a_path(playbook, cluster, topology,
         assert run.task("Restore the incremental backup on top")["verified"] is True
         assert table_checksums(target_port) == table_checksums(cluster["port"])
     finally:
-        playbook("cluster_destroy.yml", name="incr-target")
+        playbook("cluster_remove.yml", name="incr-target")

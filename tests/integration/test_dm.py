@@ -50,7 +50,7 @@ def target(sandbox, ansible_env):
                        tidb_port=port, rows=1, ops_password=password)
     assert run.rc == 0, run.failed() or run.stderr
     yield dict(name=name, port=port, user="ops", password=password)
-    run_playbook(ansible_env, sandbox, "cluster_destroy.yml", name=name)
+    run_playbook(ansible_env, sandbox, "cluster_remove.yml", name=name)
 
 
 @pytest.fixture

@@ -92,7 +92,7 @@ def two_clusters(playbook, topology):
         made.append(dict(name=name, port=port))
     yield dict(src=made[0], dst=made[1], password=password)
     for cluster in made:
-        playbook("cluster_destroy.yml", name=cluster["name"])
+        playbook("cluster_remove.yml", name=cluster["name"])
 
 
 @pytest.fixture
