@@ -7,7 +7,9 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import contextlib
+import errno
 import os
+import re
 import socket
 
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog import Catalog
@@ -64,9 +66,40 @@ def cluster_lock(catalog, cluster, job, ttl_seconds):
     interrupted job takes its own lock again and resumes, while any other job on the cluster
     fails with CLUSTER_LOCKED saying who holds it, from which host and process."""
     resource = "cluster-%s" % cluster
-    catalog.acquire(resource, job, "%s (host %s, pid %d)" % (job, socket.gethostname(), os.getpid()),
-                    ttl_seconds)
+    catalog.acquire(resource, job, job_purpose(job), ttl_seconds)
     try:
         yield job
     finally:
         catalog.release(resource, job)
+
+
+# A lock's purpose says which process holds it: "<job> (host <host>, pid <pid>)".
+_PURPOSE_RE = re.compile(r"\(host (?P<host>[^,()]+), pid (?P<pid>\d+)\)$")
+
+
+def job_purpose(job):
+    """The purpose written into the locks a job takes, naming this host and process."""
+    return "%s (host %s, pid %d)" % (job, socket.gethostname(), os.getpid())
+
+
+def holder_alive(lock):
+    """False when the lock's purpose names a process of this host that is gone (a job killed
+    here can be resumed at once instead of after its lock's expiry); True otherwise."""
+    match = _PURPOSE_RE.search(lock.get("purpose") or "")
+    if not match or match.group("host") != socket.gethostname():
+        return True
+    pid = int(match.group("pid"))
+    try:
+        os.kill(pid, 0)
+    except OSError as exc:
+        return exc.errno != errno.ESRCH
+    return not _zombie(pid)
+
+
+def _zombie(pid):
+    """A killed process nobody has reaped yet still answers kill(pid, 0)."""
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (IOError, OSError, IndexError):
+        return False

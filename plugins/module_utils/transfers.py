@@ -18,14 +18,13 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import contextlib
-import errno
 import os
 import re
 import shutil
-import socket
 
 from ansible_collections.tidbops.manager.plugins.module_utils import backups
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog import format_time
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog_access import holder_alive, job_purpose
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 from ansible_collections.tidbops.manager.plugins.module_utils.polling import poll_until
 
@@ -227,7 +226,7 @@ def transfer_slot(catalog, cluster, job, max_concurrent=MAX_CONCURRENT, wait=Fal
     resources = slot_resources(cluster, max_concurrent)
     for resource in resources:
         catalog.lock_key(resource)  # INVALID_ARGUMENT for a cluster name a lock cannot carry
-    purpose = "%s (host %s, pid %d)" % (job, socket.gethostname(), os.getpid())
+    purpose = job_purpose(job)
     holders = []
 
     def attempt():
@@ -280,32 +279,6 @@ def make_private_dir(path):
         os.makedirs(path, 0o700)
     os.chmod(path, 0o700)
     return path
-
-
-_PURPOSE_RE = re.compile(r"\(host (?P<host>[^,()]+), pid (?P<pid>\d+)\)$")
-
-
-def holder_alive(lock):
-    """False when the lock's purpose names a process of this host that is gone (a job killed
-    here can be resumed at once instead of after its lock's expiry); True otherwise."""
-    match = _PURPOSE_RE.search(lock.get("purpose") or "")
-    if not match or match.group("host") != socket.gethostname():
-        return True
-    pid = int(match.group("pid"))
-    try:
-        os.kill(pid, 0)
-    except OSError as exc:
-        return exc.errno != errno.ESRCH
-    return not _zombie(pid)
-
-
-def _zombie(pid):
-    """A killed process nobody has reaped yet still answers kill(pid, 0)."""
-    try:
-        with open("/proc/%d/stat" % pid) as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except (IOError, OSError, IndexError):
-        return False
 
 
 def job_running(catalog, record):

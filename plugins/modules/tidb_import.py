@@ -383,17 +383,17 @@ class ImportTask(TransferTask):
                 self.unpack(work)
             location = data_dir(record["path"]) if record["storage_type"] == "local" else record["path"]
             storage = open_location(location, self.params)
-            tables = sorted(import_into.source_tables(name for name, _size in storage.list("")))
+            tables = import_into.source_tables(name for name, _size in storage.list(""))
             if not tables:
                 raise TidbOpsError("IMPORT_SOURCE_INVALID", "%s holds no Dumpling data files ({db}.{table}.N.sql|csv)"
                                    % storage.url, path=storage.url)
             if self.params["method"] == "lightning":
                 self.lightning(tool, work, location, record)
             else:
-                self.import_into(connection, record, storage, location)
-            names = ["%s.%s" % pair for pair in tables]
+                self.import_into(connection, record, storage, location, tables)
+            names = ["%s.%s" % pair for pair in sorted(tables)]
             self.result["transfer"] = transfers.finish(self.catalog, record, tables=names,
-                                                       rows=count_rows(connection, tables))
+                                                       rows=count_rows(connection, sorted(tables)))
         except TidbOpsError as error:
             if self.params["on_failure"] == "remove":
                 for leftover in (lightning.CHECKPOINT_FILE, UNPACKED, "sorted-kv"):
@@ -452,9 +452,8 @@ class ImportTask(TransferTask):
                 status_port = int(ports[1])
         return pd_addr, status_port
 
-    def import_into(self, connection, record, storage, location):
+    def import_into(self, connection, record, storage, location, tables):
         header = bool((self.params["csv"] or {}).get("header"))
-        tables = import_into.source_tables(name for name, _size in storage.list(""))
         for (db, table), entry in sorted(tables.items()):
             key = "%s.%s" % (db, table)
             job_id = record["jobs"].get(key)
