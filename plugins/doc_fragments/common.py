@@ -7,7 +7,7 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    # The options every module accepts (module_utils/common.py common_argument_spec): the TiDB SQL
+    # The options every module accepts (module_utils/specs.py common_argument_spec): the TiDB SQL
     # login, where tiup is, the catalog, the S3 credentials and the DM-master addresses.
     DOCUMENTATION = r'''
 options:

@@ -108,9 +108,9 @@ error_code:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tidbops.manager.plugins.module_utils.common import common_argument_spec
-from ansible_collections.tidbops.manager.plugins.module_utils.dm_api import DmClient
-from ansible_collections.tidbops.manager.plugins.module_utils.dm_dmctl import Dmctl, find_dmctl
+from ansible_collections.tidbops.manager.plugins.module_utils.specs import common_argument_spec
+from ansible_collections.tidbops.manager.plugins.module_utils.dm.api import DmClient
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.dmctl import Dmctl, find_dmctl
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
 
 

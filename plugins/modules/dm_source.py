@@ -192,9 +192,9 @@ dm_error_code:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tidbops.manager.plugins.module_utils import dm_source_config as scfg
-from ansible_collections.tidbops.manager.plugins.module_utils.common import common_argument_spec
-from ansible_collections.tidbops.manager.plugins.module_utils.dm_api import DmClient
+from ansible_collections.tidbops.manager.plugins.module_utils.dm import source_config as scfg
+from ansible_collections.tidbops.manager.plugins.module_utils.specs import common_argument_spec
+from ansible_collections.tidbops.manager.plugins.module_utils.dm.api import DmClient
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
 
 try:

@@ -111,9 +111,9 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tidbops.manager.plugins.module_utils import dm_api
-from ansible_collections.tidbops.manager.plugins.module_utils import dm_task_config as cfg
-from ansible_collections.tidbops.manager.plugins.module_utils.common import common_argument_spec
+from ansible_collections.tidbops.manager.plugins.module_utils.dm import api as dm_api
+from ansible_collections.tidbops.manager.plugins.module_utils.dm import task_config as cfg
+from ansible_collections.tidbops.manager.plugins.module_utils.specs import common_argument_spec
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
 
 try:

@@ -242,19 +242,19 @@ import datetime
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tidbops.manager.plugins.module_utils import backup_schedule as schedule
-from ansible_collections.tidbops.manager.plugins.module_utils.backups import (
+from ansible_collections.tidbops.manager.plugins.module_utils.backup import schedule
+from ansible_collections.tidbops.manager.plugins.module_utils.backup.records import (
     KIND, ProgressReporter, delete_backup, filter_records, finish_record, holds_backup, prepare_destination,
     record_failure)
-from ansible_collections.tidbops.manager.plugins.module_utils.brie import (
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.brie import (
     BrieTarget, backup_statement, checksums, kill_query, run_brie, running_task, user_tables, validate_tables)
-from ansible_collections.tidbops.manager.plugins.module_utils.catalog import format_time
-from ansible_collections.tidbops.manager.plugins.module_utils.catalog_access import (
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog.store import format_time
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import (
     cluster_lock, open_catalog, open_location)
-from ansible_collections.tidbops.manager.plugins.module_utils.common import common_argument_spec
+from ansible_collections.tidbops.manager.plugins.module_utils.specs import common_argument_spec
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
 from ansible_collections.tidbops.manager.plugins.module_utils.polling import poll_until
-from ansible_collections.tidbops.manager.plugins.module_utils.tidb import tidb_connect
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import tidb_connect
 
 
 class BackupTask(object):

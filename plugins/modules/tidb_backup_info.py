@@ -100,11 +100,11 @@ total:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tidbops.manager.plugins.module_utils.backups import KIND, filter_records
-from ansible_collections.tidbops.manager.plugins.module_utils.catalog import parse_time
-from ansible_collections.tidbops.manager.plugins.module_utils.catalog_access import (
+from ansible_collections.tidbops.manager.plugins.module_utils.backup.records import KIND, filter_records
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog.store import parse_time
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import (
     check_paging, open_catalog, records_of)
-from ansible_collections.tidbops.manager.plugins.module_utils.common import common_argument_spec
+from ansible_collections.tidbops.manager.plugins.module_utils.specs import common_argument_spec
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
 
 

@@ -172,9 +172,9 @@ strategy:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
-from ansible_collections.tidbops.manager.plugins.module_utils.common import common_argument_spec
-from ansible_collections.tidbops.manager.plugins.module_utils.catalog_access import open_catalog
-from ansible_collections.tidbops.manager.plugins.module_utils import backup_schedule
+from ansible_collections.tidbops.manager.plugins.module_utils.specs import common_argument_spec
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import open_catalog
+from ansible_collections.tidbops.manager.plugins.module_utils.backup import schedule as backup_schedule
 
 try:
     import yaml

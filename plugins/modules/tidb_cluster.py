@@ -191,11 +191,11 @@ import tempfile
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
-from ansible_collections.tidbops.manager.plugins.module_utils.http_api import PdClient
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.http import PdClient
 from ansible_collections.tidbops.manager.plugins.module_utils.polling import poll_until
-from ansible_collections.tidbops.manager.plugins.module_utils.common import common_argument_spec
-from ansible_collections.tidbops.manager.plugins.module_utils.tiup import Tiup
-from ansible_collections.tidbops.manager.plugins.module_utils import topology as topo
+from ansible_collections.tidbops.manager.plugins.module_utils.specs import common_argument_spec
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.tiup import Tiup
+from ansible_collections.tidbops.manager.plugins.module_utils.cluster import topology as topo
 
 try:
     import yaml

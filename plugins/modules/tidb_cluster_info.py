@@ -116,9 +116,9 @@ clusters:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
-from ansible_collections.tidbops.manager.plugins.module_utils.common import common_argument_spec
-from ansible_collections.tidbops.manager.plugins.module_utils.tiup import Tiup
-from ansible_collections.tidbops.manager.plugins.module_utils import topology as topo
+from ansible_collections.tidbops.manager.plugins.module_utils.specs import common_argument_spec
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.tiup import Tiup
+from ansible_collections.tidbops.manager.plugins.module_utils.cluster import topology as topo
 
 
 def describe(tiup, listed, params):

@@ -265,17 +265,18 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tidbops.manager.plugins.module_utils import dumpling, transfers
-from ansible_collections.tidbops.manager.plugins.module_utils.archive import zip_directory
-from ansible_collections.tidbops.manager.plugins.module_utils.catalog_access import open_location
-from ansible_collections.tidbops.manager.plugins.module_utils.common import common_argument_spec
+from ansible_collections.tidbops.manager.plugins.module_utils.tools import dumpling
+from ansible_collections.tidbops.manager.plugins.module_utils.transfer import records as transfers
+from ansible_collections.tidbops.manager.plugins.module_utils.storage.archive import zip_directory
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import open_location
+from ansible_collections.tidbops.manager.plugins.module_utils.specs import common_argument_spec, transfer_options
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
-from ansible_collections.tidbops.manager.plugins.module_utils.runner import CommandRunner
-from ansible_collections.tidbops.manager.plugins.module_utils.storage import parse_location
-from ansible_collections.tidbops.manager.plugins.module_utils.tidb import tidb_connect
-from ansible_collections.tidbops.manager.plugins.module_utils.transfer_task import TransferTask, check_common
-from ansible_collections.tidbops.manager.plugins.module_utils.transport_tools import (
-    find_tool, read_text, tool_argument_spec, tool_location)
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.runner import CommandRunner
+from ansible_collections.tidbops.manager.plugins.module_utils.storage.location import parse_location
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import tidb_connect
+from ansible_collections.tidbops.manager.plugins.module_utils.transfer.task import TransferTask, check_common
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.program import (
+    find_tool, read_text, tool_location)
 
 LOG_FILE = "dumpling.log"
 
@@ -388,7 +389,7 @@ def main():
             zip=dict(type="bool", default=False),
             zip_name=dict(type="str", default="data.zip"),
             dumpling_path=dict(type="path"),
-            **tool_argument_spec()
+            **transfer_options()
         ),
         supports_check_mode=True)
     try:

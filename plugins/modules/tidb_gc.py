@@ -95,10 +95,10 @@ error_code:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tidbops.manager.plugins.module_utils.catalog_access import open_catalog
-from ansible_collections.tidbops.manager.plugins.module_utils.common import common_argument_spec
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import open_catalog
+from ansible_collections.tidbops.manager.plugins.module_utils.specs import common_argument_spec
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
-from ansible_collections.tidbops.manager.plugins.module_utils.tidb import (
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import (
     get_gc_life_time, parse_go_duration, set_gc_life_time, tidb_connect)
 
 KIND = "gc-hold"

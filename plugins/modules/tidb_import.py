@@ -310,23 +310,24 @@ error_code:
 '''
 
 import os
-import shutil
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tidbops.manager.plugins.module_utils import import_into, lightning, transfers
-from ansible_collections.tidbops.manager.plugins.module_utils.archive import check_archive, unzip
-from ansible_collections.tidbops.manager.plugins.module_utils.brie import quote_identifier
-from ansible_collections.tidbops.manager.plugins.module_utils.catalog_access import open_location
-from ansible_collections.tidbops.manager.plugins.module_utils.common import common_argument_spec
+from ansible_collections.tidbops.manager.plugins.module_utils.tools import import_into
+from ansible_collections.tidbops.manager.plugins.module_utils.tools import lightning
+from ansible_collections.tidbops.manager.plugins.module_utils.transfer import records as transfers
+from ansible_collections.tidbops.manager.plugins.module_utils.storage.archive import check_archive, unzip
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.brie import quote_identifier
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import open_location
+from ansible_collections.tidbops.manager.plugins.module_utils.specs import common_argument_spec, transfer_options
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
-from ansible_collections.tidbops.manager.plugins.module_utils.runner import CommandRunner
-from ansible_collections.tidbops.manager.plugins.module_utils.storage import parse_location
-from ansible_collections.tidbops.manager.plugins.module_utils.tidb import run_sql, tidb_connect
-from ansible_collections.tidbops.manager.plugins.module_utils.tiup import Tiup
-from ansible_collections.tidbops.manager.plugins.module_utils.transfer_task import TransferTask, check_common
-from ansible_collections.tidbops.manager.plugins.module_utils.transport_tools import (
-    LogWatcher, find_tool, read_text, tool_argument_spec, tool_location)
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.runner import CommandRunner
+from ansible_collections.tidbops.manager.plugins.module_utils.storage.location import parse_location, remove_path
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import run_sql, tidb_connect
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.tiup import Tiup
+from ansible_collections.tidbops.manager.plugins.module_utils.transfer.task import TransferTask, check_common
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.program import (
+    LogWatcher, find_tool, read_text, tool_location)
 
 TOML_PLACEHOLDER = "@TIDB_LIGHTNING_TOML@"
 UNPACKED = "data"
@@ -503,13 +504,6 @@ def count_rows(connection, tables):
     return total
 
 
-def remove_path(path):
-    if os.path.isdir(path):
-        shutil.rmtree(path, ignore_errors=True)
-    elif os.path.exists(path):
-        os.unlink(path)
-
-
 def validate(params):
     if params["source"]:
         parse_location(params["source"])  # STORAGE_URL_INVALID before anything happens
@@ -549,7 +543,7 @@ def main():
             threads=dict(type="int"),
             timeout=dict(type="int", default=86400),
             lightning_path=dict(type="path"),
-            **tool_argument_spec()
+            **transfer_options()
         ),
         supports_check_mode=True)
     if module.params["csv"]:

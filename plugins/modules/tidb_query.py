@@ -110,9 +110,9 @@ import re
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tidbops.manager.plugins.module_utils.common import common_argument_spec
+from ansible_collections.tidbops.manager.plugins.module_utils.specs import common_argument_spec
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
-from ansible_collections.tidbops.manager.plugins.module_utils.tidb import (
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import (
     is_read_only, run_sql, tidb_connect)
 
 ROW_WRITES = re.compile(r"^\s*(INSERT|UPDATE|DELETE|REPLACE|LOAD)\b", re.I)

@@ -133,16 +133,16 @@ import json
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tidbops.manager.plugins.module_utils.backups import (
+from ansible_collections.tidbops.manager.plugins.module_utils.backup.records import (
     KIND as BACKUP_KIND, holds_backup, record_failure)
-from ansible_collections.tidbops.manager.plugins.module_utils.brie import (
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.brie import (
     RECORD_COPY, BrieTarget, checksums, restore_statement, run_brie, validate_tables)
-from ansible_collections.tidbops.manager.plugins.module_utils.catalog import format_time
-from ansible_collections.tidbops.manager.plugins.module_utils.catalog_access import (
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog.store import format_time
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import (
     cluster_lock, open_catalog, open_location)
-from ansible_collections.tidbops.manager.plugins.module_utils.common import common_argument_spec
+from ansible_collections.tidbops.manager.plugins.module_utils.specs import common_argument_spec
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
-from ansible_collections.tidbops.manager.plugins.module_utils.tidb import tidb_connect
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import tidb_connect
 
 KIND = "restore"
 

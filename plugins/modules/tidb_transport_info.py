@@ -115,11 +115,11 @@ total:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tidbops.manager.plugins.module_utils.catalog_access import (
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import (
     check_paging, open_catalog, records_of)
-from ansible_collections.tidbops.manager.plugins.module_utils.common import common_argument_spec
+from ansible_collections.tidbops.manager.plugins.module_utils.specs import common_argument_spec
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
-from ansible_collections.tidbops.manager.plugins.module_utils.transfers import KIND, filter_transfers
+from ansible_collections.tidbops.manager.plugins.module_utils.transfer.records import KIND, filter_transfers
 
 
 def main():

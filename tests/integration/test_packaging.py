@@ -17,6 +17,9 @@ def test_every_module_is_in_the_all_action_group():
     with open(os.path.join(REPO_ROOT, "meta", "runtime.yml")) as handle:
         runtime = yaml.safe_load(handle)
     assert sorted(runtime["action_groups"]["all"]) == MODULES
+    # Each module is in the group of its family too (tidb_*, dm_*).
+    assert sorted(runtime["action_groups"]["tidb"] + runtime["action_groups"]["dm"]) == MODULES
+    assert all(m.startswith("tidb_") for m in runtime["action_groups"]["tidb"])
     assert runtime["requires_ansible"].startswith(">=2.16")
 
 

@@ -3,10 +3,10 @@ import datetime
 import hashlib
 import os
 
-from ansible_collections.tidbops.manager.plugins.module_utils import transfers
-from ansible_collections.tidbops.manager.plugins.module_utils.catalog import Catalog
+from ansible_collections.tidbops.manager.plugins.module_utils.transfer import records as transfers
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog.store import Catalog
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
-from ansible_collections.tidbops.manager.plugins.module_utils.storage import open_storage
+from ansible_collections.tidbops.manager.plugins.module_utils.storage.location import open_storage
 
 UTC = datetime.timezone.utc
 

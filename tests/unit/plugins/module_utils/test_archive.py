@@ -5,7 +5,7 @@ import zipfile
 
 import pytest
 
-from ansible_collections.tidbops.manager.plugins.module_utils.archive import check_archive, unzip, zip_directory
+from ansible_collections.tidbops.manager.plugins.module_utils.storage.archive import check_archive, unzip, zip_directory
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 
 

@@ -3,7 +3,7 @@ import datetime
 
 import pytest
 
-from ansible_collections.tidbops.manager.plugins.module_utils import backup_schedule as bs
+from ansible_collections.tidbops.manager.plugins.module_utils.backup import schedule as bs
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 
 UTC = datetime.timezone.utc

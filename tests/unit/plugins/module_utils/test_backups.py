@@ -1,5 +1,5 @@
 """Filtering backup records: newest first, by cluster, mode, status and start time."""
-from ansible_collections.tidbops.manager.plugins.module_utils.backups import filter_records
+from ansible_collections.tidbops.manager.plugins.module_utils.backup.records import filter_records
 
 RECORDS = [
     dict(id="a", cluster="c1", mode="manual", status="finished", start_time="2026-11-20T01:00:00Z"),

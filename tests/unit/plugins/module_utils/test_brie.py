@@ -1,7 +1,7 @@
 """BR statements: the storage URL, credentials kept inside the statement only, and masking."""
 import pytest
 
-from ansible_collections.tidbops.manager.plugins.module_utils.brie import (
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.brie import (
     BrieTarget, backup_statement, restore_statement, run_brie, scope_clause, tso_to_unix)
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 
@@ -96,7 +96,7 @@ def test_tso_physical_part():
 
 def test_a_task_is_finished_only_with_a_finish_time():
     import datetime
-    from ansible_collections.tidbops.manager.plugins.module_utils.brie import finished
+    from ansible_collections.tidbops.manager.plugins.module_utils.tools.brie import finished
     assert finished({"Finish_time": datetime.datetime(2026, 11, 22, 2, 0)}) is True
     assert finished({"Finish_time": "0000-00-00 00:00:00"}) is False
     assert finished({"Finish_time": None}) is False

@@ -5,10 +5,10 @@ import threading
 
 import pytest
 
-from ansible_collections.tidbops.manager.plugins.module_utils.catalog import (
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog.store import (
     Catalog, find_secrets, format_time, parse_time)
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
-from ansible_collections.tidbops.manager.plugins.module_utils.storage import open_storage
+from ansible_collections.tidbops.manager.plugins.module_utils.storage.location import open_storage
 from tests.unit.conftest import S3_ACCESS_KEY, S3_SECRET_KEY
 
 from .conftest import T0

@@ -4,12 +4,12 @@ import json
 
 import pytest
 
-from ansible_collections.tidbops.manager.plugins.module_utils import dm_api
-from ansible_collections.tidbops.manager.plugins.module_utils import dm_source_config as scfg
-from ansible_collections.tidbops.manager.plugins.module_utils.dm_check import check_details, summarize_check
-from ansible_collections.tidbops.manager.plugins.module_utils.dm_dmctl import master_addr, parse_output
+from ansible_collections.tidbops.manager.plugins.module_utils.dm import api as dm_api
+from ansible_collections.tidbops.manager.plugins.module_utils.dm import source_config as scfg
+from ansible_collections.tidbops.manager.plugins.module_utils.dm.check import check_details, summarize_check
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.dmctl import master_addr, parse_output
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
-from ansible_collections.tidbops.manager.plugins.module_utils.http_api import HttpResponse
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.http import HttpResponse
 
 
 def client_answering(*answers):

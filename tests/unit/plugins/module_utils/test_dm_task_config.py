@@ -4,7 +4,7 @@ import copy
 import pytest
 import yaml
 
-from ansible_collections.tidbops.manager.plugins.module_utils import dm_task_config as cfg
+from ansible_collections.tidbops.manager.plugins.module_utils.dm import task_config as cfg
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 
 # The shape of tiflow's dm/master/task_basic.yaml: two sources, a block-allow list only.

@@ -4,9 +4,9 @@ import re
 import pymysql
 import pytest
 
-from ansible_collections.tidbops.manager.plugins.module_utils import dumpling
+from ansible_collections.tidbops.manager.plugins.module_utils.tools import dumpling
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
-from ansible_collections.tidbops.manager.plugins.module_utils.runner import MASK, CommandResult
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.runner import MASK, CommandResult
 
 
 class FakeConnection(object):

@@ -2,7 +2,7 @@
 import pymysql
 import pytest
 
-from ansible_collections.tidbops.manager.plugins.module_utils import import_into
+from ansible_collections.tidbops.manager.plugins.module_utils.tools import import_into
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 
 

@@ -4,9 +4,9 @@ import tomllib
 
 import pytest
 
-from ansible_collections.tidbops.manager.plugins.module_utils import lightning
+from ansible_collections.tidbops.manager.plugins.module_utils.tools import lightning
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
-from ansible_collections.tidbops.manager.plugins.module_utils.runner import CommandResult
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.runner import CommandResult
 
 CSV_OPTIONS = ("separator", "delimiter", "terminator", "header", "null", "backslash_escape", "trim_last_separator",
                "not_null")

@@ -4,7 +4,7 @@ import stat
 
 import pytest
 
-from ansible_collections.tidbops.manager.plugins.module_utils.runner import (
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.runner import (
     MASK, CommandRunner, mask_secrets)
 
 

@@ -8,10 +8,12 @@ import time
 
 import pytest
 
-from ansible_collections.tidbops.manager.plugins.module_utils import storage as storage_mod
+from ansible_collections.tidbops.manager.plugins.module_utils.storage import location as storage_mod
+from ansible_collections.tidbops.manager.plugins.module_utils.storage import s3 as s3_mod
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
-from ansible_collections.tidbops.manager.plugins.module_utils.storage import (
-    LocalStorage, S3Storage, open_storage, parse_location)
+from ansible_collections.tidbops.manager.plugins.module_utils.storage.location import (
+    LocalStorage, open_storage, parse_location)
+from ansible_collections.tidbops.manager.plugins.module_utils.storage.s3 import S3Storage
 from tests.sandbox.procs import free_port
 from tests.unit.conftest import S3_ACCESS_KEY, S3_SECRET_KEY
 
@@ -82,7 +84,7 @@ def test_refused_location_touches_nothing(tmp_path, monkeypatch):
     def no_client(*args, **kwargs):
         raise AssertionError("a client was created for an invalid location")
 
-    monkeypatch.setattr(storage_mod.boto3.session, "Session", no_client)
+    monkeypatch.setattr(s3_mod.boto3.session, "Session", no_client)
     for location in ("relative/dir", "s3://", "s3://bucket/../x", "local://x"):
         with pytest.raises(TidbOpsError) as err:
             open_storage(location, s3_endpoint="http://127.0.0.1:1")
@@ -241,7 +243,7 @@ def test_list_size_delete_prefix(store):
 
 def test_s3_delete_prefix_batches(moto_s3, monkeypatch):
     store = s3_open(moto_s3, "s3://%s/p" % moto_s3.new_bucket())
-    monkeypatch.setattr(storage_mod, "_S3_DELETE_BATCH", 3)
+    monkeypatch.setattr(s3_mod, "_S3_DELETE_BATCH", 3)
     calls = []
     real = store._client.delete_objects
 

@@ -1,19 +1,19 @@
 """The TiDB connection options and statement classification."""
 import pytest
 
-from ansible_collections.tidbops.manager.plugins.module_utils.tidb import (
-    connection_params, is_read_only, tidb_argument_spec)
+from ansible_collections.tidbops.manager.plugins.module_utils.specs import login_options
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import connection_params, is_read_only
 
 
 def params(**overrides):
-    spec = tidb_argument_spec()
+    spec = login_options()
     values = dict((k, v.get("default")) for k, v in spec.items())
     values.update(overrides)
     return values
 
 
 def test_password_is_no_log_and_defaults_match_tidb():
-    spec = tidb_argument_spec()
+    spec = login_options()
     assert spec["login_password"]["no_log"] is True
     assert spec["login_port"]["default"] == 4000
     assert spec["login_user"]["default"] == "root"

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
-from ansible_collections.tidbops.manager.plugins.module_utils.tiup import (
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.tiup import (
     Tiup, parse_trailer, selection_args)
 
 

@@ -4,7 +4,7 @@ import copy
 import pytest
 
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
-from ansible_collections.tidbops.manager.plugins.module_utils import topology as topo
+from ansible_collections.tidbops.manager.plugins.module_utils.cluster import topology as topo
 
 BASE = {
     "global": {"user": "tidb", "deploy_dir": "/tidb-deploy"},

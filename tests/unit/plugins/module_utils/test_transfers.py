@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from ansible_collections.tidbops.manager.plugins.module_utils import transfers
-from ansible_collections.tidbops.manager.plugins.module_utils.catalog import Catalog
+from ansible_collections.tidbops.manager.plugins.module_utils.transfer import records as transfers
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog.store import Catalog
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
-from ansible_collections.tidbops.manager.plugins.module_utils.storage import open_storage
+from ansible_collections.tidbops.manager.plugins.module_utils.storage.location import open_storage
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import time
 import pytest
 
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
-from ansible_collections.tidbops.manager.plugins.module_utils.transport_tools import (
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.program import (
     LogWatcher, find_tool, last_line_with, tool_location)
 
 

@@ -7,7 +7,7 @@ import yaml
 
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.tidbops.manager.plugins.module_utils import dm_api
+from ansible_collections.tidbops.manager.plugins.module_utils.dm import api as dm_api
 from ansible_collections.tidbops.manager.plugins.modules import dm_member, dm_member_info, dm_source, dm_task, dm_task_info
 from tests.unit.plugins.modules.test_dm_task import TASK, FakeDm
 

@@ -10,8 +10,8 @@ import yaml
 from ansible.module_utils.six.moves.urllib.parse import parse_qs, unquote, urlsplit
 from ansible.module_utils.testing import patch_module_args
 
-from ansible_collections.tidbops.manager.plugins.module_utils import dm_api
-from ansible_collections.tidbops.manager.plugins.module_utils.http_api import HttpResponse
+from ansible_collections.tidbops.manager.plugins.module_utils.dm import api as dm_api
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.http import HttpResponse
 from ansible_collections.tidbops.manager.plugins.modules import dm_task
 
 
@@ -392,7 +392,7 @@ def test_invalid_task_yaml_fails_before_any_request(fake, capsys, tmp_path):
 
 
 def test_task_from_an_openapi_model(fake, capsys):
-    from ansible_collections.tidbops.manager.plugins.module_utils.dm_task_config import to_openapi_task
+    from ansible_collections.tidbops.manager.plugins.module_utils.dm.task_config import to_openapi_task
     model, _warnings = to_openapi_task(copy.deepcopy(TASK))
     run(dm_task.main, dict(task=model), capsys=capsys)
     assert not run(dm_task.main, task_args(), capsys=capsys)["changed"]  # the same task as dmctl YAML

@@ -43,7 +43,7 @@ def test_bad_queries_are_refused(query):
 
 
 def test_placeholder_mismatch_is_a_clear_error():
-    from ansible_collections.tidbops.manager.plugins.module_utils.tidb import run_sql
+    from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import run_sql
 
     class Cursor(object):
         def __enter__(self):

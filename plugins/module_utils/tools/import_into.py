@@ -15,10 +15,10 @@ __metaclass__ = type
 
 import re
 
-from ansible_collections.tidbops.manager.plugins.module_utils.brie import BrieTarget, quote_identifier, quote_string
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.brie import BrieTarget, quote_identifier, quote_string
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 from ansible_collections.tidbops.manager.plugins.module_utils.polling import poll_until
-from ansible_collections.tidbops.manager.plugins.module_utils.tidb import run_sql
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import run_sql
 
 # Dumpling's data files {db}.{table}.{index}.{sql|csv}[.gz] and schema files.
 DATA_FILE_RE = re.compile(r"^(?P<db>[^/]+?)\.(?P<table>[^/]+?)\.(?P<index>\d+)\.(?P<format>sql|csv)(?P<gz>\.gz)?$")

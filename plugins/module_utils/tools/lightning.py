@@ -20,7 +20,7 @@ import os
 import re
 
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
-from ansible_collections.tidbops.manager.plugins.module_utils.transport_tools import last_line_with
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.program import last_line_with
 
 CHECKPOINT_FILE = "tidb_lightning_checkpoint.pb"
 LOG_FILE = "tidb-lightning.log"

@@ -19,7 +19,7 @@ import tempfile
 import zipfile
 
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
-from ansible_collections.tidbops.manager.plugins.module_utils.transfers import check_file_size
+from ansible_collections.tidbops.manager.plugins.module_utils.transfer.records import check_file_size
 
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a local file header, or an empty archive's end record
 

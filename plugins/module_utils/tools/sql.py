@@ -23,20 +23,6 @@ except ImportError:
 AUTH_ERRORS = (1045, 1044, 1698)
 
 
-def tidb_argument_spec():
-    return dict(
-        login_host=dict(type="str", default="127.0.0.1"),
-        login_port=dict(type="int", default=4000),
-        login_user=dict(type="str", default="root"),
-        login_password=dict(type="str", default="", no_log=True),
-        connect_timeout=dict(type="int", default=10),
-        ca_cert=dict(type="path", aliases=["ssl_ca"]),
-        client_cert=dict(type="path", aliases=["ssl_cert"]),
-        client_key=dict(type="path", aliases=["ssl_key"]),
-        check_hostname=dict(type="bool"),
-    )
-
-
 def connection_params(params):
     """PyMySQL keyword arguments from module params (tidb_argument_spec keys)."""
     kwargs = dict(

@@ -9,8 +9,8 @@ __metaclass__ = type
 
 import contextlib
 
-from ansible_collections.tidbops.manager.plugins.module_utils import transfers
-from ansible_collections.tidbops.manager.plugins.module_utils.catalog_access import open_catalog
+from ansible_collections.tidbops.manager.plugins.module_utils.transfer import records as transfers
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import open_catalog
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 
 WHAT = {"export": "an export of", "import": "an import into"}

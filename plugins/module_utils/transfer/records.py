@@ -20,13 +20,13 @@ __metaclass__ = type
 import contextlib
 import os
 import re
-import shutil
 
-from ansible_collections.tidbops.manager.plugins.module_utils import backups
-from ansible_collections.tidbops.manager.plugins.module_utils.catalog import format_time
-from ansible_collections.tidbops.manager.plugins.module_utils.catalog_access import holder_alive, job_purpose
+from ansible_collections.tidbops.manager.plugins.module_utils.backup import records as backups
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog.store import format_time
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import holder_alive, job_purpose
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 from ansible_collections.tidbops.manager.plugins.module_utils.polling import poll_until
+from ansible_collections.tidbops.manager.plugins.module_utils.storage.location import remove_path
 
 KIND = "transport"
 TYPES = ("export", "import")
@@ -316,11 +316,11 @@ def delete_transfer(catalog, record, storage, delete_data=False):
     removed = []
     if record["type"] == "export" and storage is not None and (record["storage_type"] == "local" or delete_data):
         storage.delete_prefix("")
-        if record["storage_type"] == "local" and os.path.isdir(record["path"]):
-            shutil.rmtree(record["path"], ignore_errors=True)
+        if record["storage_type"] == "local":
+            remove_path(record["path"])
         removed.append(record["path"])
     if record.get("config_path") and os.path.isdir(record["config_path"]):
-        shutil.rmtree(record["config_path"], ignore_errors=True)
+        remove_path(record["config_path"])
         removed.append(record["config_path"])
     catalog.delete(KIND, record["id"])
     return removed

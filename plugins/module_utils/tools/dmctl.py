@@ -16,7 +16,7 @@ import json
 import re
 
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
-from ansible_collections.tidbops.manager.plugins.module_utils.runner import CommandRunner
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.runner import CommandRunner
 
 RESULT_RE = re.compile(r'"result"\s*:\s*(true|false)')
 MSG_RE = re.compile(r'"msg"\s*:\s*"((?:[^"\\]|\\.)*)"')

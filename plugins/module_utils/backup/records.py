@@ -9,11 +9,11 @@ __metaclass__ = type
 import json
 import threading
 
-from ansible_collections.tidbops.manager.plugins.module_utils.brie import BACKUPMETA, RECORD_COPY
-from ansible_collections.tidbops.manager.plugins.module_utils.catalog import format_time, parse_time
-from ansible_collections.tidbops.manager.plugins.module_utils.catalog_access import open_location
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.brie import BACKUPMETA, RECORD_COPY
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog.store import format_time, parse_time
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import open_location
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
-from ansible_collections.tidbops.manager.plugins.module_utils.tidb import run_sql
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import run_sql
 
 KIND = "backup"
 STATUSES = ("processing", "finished", "failed", "cancelled")

@@ -13,16 +13,7 @@ import os
 import re
 
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
-from ansible_collections.tidbops.manager.plugins.module_utils.runner import CommandRunner
-
-
-def tiup_argument_spec():
-    return dict(
-        tiup_path=dict(type="path"),
-        tiup_home=dict(type="path"),
-        ssh_user=dict(type="str"),
-        ssh_identity_file=dict(type="path"),
-    )
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.runner import CommandRunner
 
 
 # tiup's error texts (pkg/cluster/manager, spec) mapped to our codes; first match wins.

@@ -10,22 +10,10 @@ import contextlib
 import errno
 import os
 import re
-import socket
 
-from ansible_collections.tidbops.manager.plugins.module_utils.catalog import Catalog
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog.store import Catalog
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
-from ansible_collections.tidbops.manager.plugins.module_utils.storage import open_storage
-
-
-def catalog_argument_spec():
-    return dict(
-        catalog=dict(type="str"),
-        s3_endpoint=dict(type="str"),
-        s3_region=dict(type="str"),
-        s3_access_key=dict(type="str", no_log=True),
-        s3_secret_key=dict(type="str", no_log=True),
-        s3_session_token=dict(type="str", no_log=True),
-    )
+from ansible_collections.tidbops.manager.plugins.module_utils.storage.location import open_storage
 
 
 def open_location(location, params):
@@ -79,14 +67,18 @@ _PURPOSE_RE = re.compile(r"\(host (?P<host>[^,()]+), pid (?P<pid>\d+)\)$")
 
 def job_purpose(job):
     """The purpose written into the locks a job takes, naming this host and process."""
-    return "%s (host %s, pid %d)" % (job, socket.gethostname(), os.getpid())
+    return "%s (host %s, pid %d)" % (job, _hostname(), os.getpid())
+
+
+def _hostname():
+    return os.uname()[1]
 
 
 def holder_alive(lock):
     """False when the lock's purpose names a process of this host that is gone (a job killed
     here can be resumed at once instead of after its lock's expiry); True otherwise."""
     match = _PURPOSE_RE.search(lock.get("purpose") or "")
-    if not match or match.group("host") != socket.gethostname():
+    if not match or match.group("host") != _hostname():
         return True
     pid = int(match.group("pid"))
     try:

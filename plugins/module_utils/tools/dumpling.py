@@ -21,9 +21,9 @@ import re
 import secrets
 
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
-from ansible_collections.tidbops.manager.plugins.module_utils.runner import mask_secrets
-from ansible_collections.tidbops.manager.plugins.module_utils.tidb import run_sql
-from ansible_collections.tidbops.manager.plugins.module_utils.transport_tools import last_line_with
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.runner import mask_secrets
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import run_sql
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.program import last_line_with
 
 # What dumpling needs (docs: "Required privileges"): SELECT, RELOAD, LOCK TABLES,
 # REPLICATION CLIENT and PROCESS; SHOW VIEW for views.

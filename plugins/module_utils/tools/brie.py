@@ -16,9 +16,9 @@ import re
 from ansible.module_utils.six.moves.urllib.parse import quote, urlencode
 
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
-from ansible_collections.tidbops.manager.plugins.module_utils.runner import mask_secrets
-from ansible_collections.tidbops.manager.plugins.module_utils.storage import parse_location
-from ansible_collections.tidbops.manager.plugins.module_utils.tidb import run_sql
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.runner import mask_secrets
+from ansible_collections.tidbops.manager.plugins.module_utils.storage.location import parse_location
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import run_sql
 
 SYSTEM_SCHEMAS = ("mysql", "information_schema", "performance_schema", "sys", "metrics_schema")
 BACKUPMETA = "backupmeta"

@@ -13,8 +13,8 @@ __metaclass__ = type
 
 import uuid
 
-from ansible_collections.tidbops.manager.plugins.module_utils import dm_api
-from ansible_collections.tidbops.manager.plugins.module_utils.dm_check import summarize_check
+from ansible_collections.tidbops.manager.plugins.module_utils.dm import api as dm_api
+from ansible_collections.tidbops.manager.plugins.module_utils.dm.check import summarize_check
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 from ansible_collections.tidbops.manager.plugins.module_utils.polling import poll_until
 

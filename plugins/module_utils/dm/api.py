@@ -20,7 +20,7 @@ import json
 from ansible.module_utils.six.moves.urllib.parse import quote, urlencode
 
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
-from ansible_collections.tidbops.manager.plugins.module_utils.http_api import JsonHttpClient
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.http import JsonHttpClient
 
 API = "/api/v1"
 
@@ -49,14 +49,6 @@ ACTIVE_STAGES = ("New", "Running", "Resuming")
 TRANSIENT_STAGES = ("Pausing", "Stopping")
 STOPPED_STAGES = ("Paused", "Stopped", "InvalidStage")
 FINISHED_STAGE = "Finished"
-
-
-def dm_argument_spec():
-    return dict(
-        dm_master_url=dict(type="list", elements="str", default=["http://127.0.0.1:8261"]),
-        dm_timeout=dict(type="int", default=30),
-        dmctl_path=dict(type="path"),
-    )
 
 
 def _query(**params):

@@ -18,23 +18,8 @@ import threading
 from ansible.module_utils.six.moves.urllib.parse import quote, urlencode
 
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
-from ansible_collections.tidbops.manager.plugins.module_utils.storage import parse_location
-from ansible_collections.tidbops.manager.plugins.module_utils.tiup import Tiup
-
-
-def tool_argument_spec():
-    """Options shared by tidb_export and tidb_import."""
-    return dict(
-        tool_version=dict(type="str"),
-        work_dir=dict(type="path", default="~/.tidbops/transfers"),
-        max_concurrent_transfers=dict(type="int", default=3),
-        wait=dict(type="bool", default=False),
-        wait_timeout=dict(type="int", default=600),
-        max_file_size=dict(type="int", default=2 * 1024 * 1024 * 1024),
-        on_failure=dict(type="str", default="keep", choices=["keep", "remove"]),
-        comment=dict(type="str"),
-        delete_data=dict(type="bool", default=False),
-    )
+from ansible_collections.tidbops.manager.plugins.module_utils.storage.location import parse_location
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.tiup import Tiup
 
 
 class Tool(object):
