@@ -106,7 +106,7 @@ error_code:
   sample: DM_DMCTL_NOT_FOUND
 '''
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.tidbops.manager.plugins.module_utils.module import TidbOpsModule
 
 from ansible_collections.tidbops.manager.plugins.module_utils.specs import common_argument_spec
 from ansible_collections.tidbops.manager.plugins.module_utils.dm.api import DmClient
@@ -173,7 +173,7 @@ class MemberRun(object):
 
 
 def main():
-    module = AnsibleModule(
+    module = TidbOpsModule(
         argument_spec=common_argument_spec(
             member_name=dict(type="str"),
             role=dict(type="str", choices=["master", "worker"]),

@@ -85,7 +85,7 @@ ddl_locks:
   elements: dict
 '''
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.tidbops.manager.plugins.module_utils.module import TidbOpsModule
 
 from ansible_collections.tidbops.manager.plugins.module_utils.specs import common_argument_spec
 from ansible_collections.tidbops.manager.plugins.module_utils.dm.api import DmClient
@@ -110,7 +110,7 @@ def members(client, role=None, name=None):
 
 
 def main():
-    module = AnsibleModule(
+    module = TidbOpsModule(
         argument_spec=common_argument_spec(
             role=dict(type="str", choices=["master", "worker", "leader"]),
             member_name=dict(type="str"),

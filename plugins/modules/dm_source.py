@@ -190,7 +190,7 @@ dm_error_code:
   type: int
 '''
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.tidbops.manager.plugins.module_utils.module import TidbOpsModule
 
 from ansible_collections.tidbops.manager.plugins.module_utils.dm import source_config as scfg
 from ansible_collections.tidbops.manager.plugins.module_utils.specs import common_argument_spec
@@ -333,7 +333,7 @@ def relay_enabled(source):
 
 
 def main():
-    module = AnsibleModule(
+    module = TidbOpsModule(
         argument_spec=common_argument_spec(
             name=dict(type="str", aliases=["source_name"]),
             source_file=dict(type="path"),

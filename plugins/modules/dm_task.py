@@ -257,7 +257,7 @@ dm_error_code:
   sample: 46035
 '''
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.tidbops.manager.plugins.module_utils.module import TidbOpsModule
 
 from ansible_collections.tidbops.manager.plugins.module_utils.dm import api as dm_api
 from ansible_collections.tidbops.manager.plugins.module_utils.dm import task_config as cfg
@@ -485,7 +485,7 @@ class TaskRun(object):
 
 
 def main():
-    module = AnsibleModule(
+    module = TidbOpsModule(
         argument_spec=common_argument_spec(
             name=dict(type="str"),
             task=dict(type="dict", no_log=False),

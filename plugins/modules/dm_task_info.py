@@ -109,7 +109,7 @@ changed:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.tidbops.manager.plugins.module_utils.module import TidbOpsModule
 
 from ansible_collections.tidbops.manager.plugins.module_utils.dm import api as dm_api
 from ansible_collections.tidbops.manager.plugins.module_utils.dm import task_config as cfg
@@ -182,7 +182,7 @@ def write_if_different(module, dest, text):
 
 
 def main():
-    module = AnsibleModule(
+    module = TidbOpsModule(
         argument_spec=common_argument_spec(
             name=dict(type="str"),
             stage=dict(type="str", choices=["Running", "Stopped", "Paused", "Finished", "Error"]),

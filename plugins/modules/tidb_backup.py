@@ -240,7 +240,7 @@ error_code:
 
 import datetime
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.tidbops.manager.plugins.module_utils.module import TidbOpsModule
 
 from ansible_collections.tidbops.manager.plugins.module_utils.backup import schedule
 from ansible_collections.tidbops.manager.plugins.module_utils.backup.records import (
@@ -502,7 +502,7 @@ def validate(params):
 
 
 def main():
-    module = AnsibleModule(
+    module = TidbOpsModule(
         argument_spec=common_argument_spec(
             cluster=dict(type="str", required=True),
             name=dict(type="str", aliases=["id"]),

@@ -98,7 +98,7 @@ total:
   type: int
 '''
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.tidbops.manager.plugins.module_utils.module import TidbOpsModule
 
 from ansible_collections.tidbops.manager.plugins.module_utils.backup.records import KIND, filter_records
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.store import parse_time
@@ -109,7 +109,7 @@ from ansible_collections.tidbops.manager.plugins.module_utils.errors import Tidb
 
 
 def main():
-    module = AnsibleModule(
+    module = TidbOpsModule(
         argument_spec=common_argument_spec(
             cluster=dict(type="str"),
             name=dict(type="str", aliases=["id"]),

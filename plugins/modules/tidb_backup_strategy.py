@@ -169,7 +169,7 @@ strategy:
       returned: when the record exists
 '''
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.tidbops.manager.plugins.module_utils.module import TidbOpsModule
 
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
 from ansible_collections.tidbops.manager.plugins.module_utils.specs import common_argument_spec
@@ -243,7 +243,7 @@ def main():
         max_age=dict(type="str"),
         timezone=dict(type="str", default="UTC"),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
+    module = TidbOpsModule(argument_spec=argument_spec, supports_check_mode=True,
                            required_if=[("state", "present", ("weekdays", "period"))])
     try:
         module.exit_json(**run(module))

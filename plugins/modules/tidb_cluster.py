@@ -188,7 +188,7 @@ differences:
 import os
 import tempfile
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.tidbops.manager.plugins.module_utils.module import TidbOpsModule
 
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.http import PdClient
@@ -415,7 +415,7 @@ def main():
         wait_timeout=dict(type="int", default=120),
         force=dict(type="bool", default=False),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
+    module = TidbOpsModule(argument_spec=argument_spec, supports_check_mode=True,
                            mutually_exclusive=[["topology", "topology_file"]])
     if not HAS_YAML:
         module.fail_json(msg="PyYAML is required", error_code="MISSING_LIBRARY")

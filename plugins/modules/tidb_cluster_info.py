@@ -113,7 +113,7 @@ clusters:
       sample: {"Up": 4, "Down": 1}
 '''
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.tidbops.manager.plugins.module_utils.module import TidbOpsModule
 
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
 from ansible_collections.tidbops.manager.plugins.module_utils.specs import common_argument_spec
@@ -145,7 +145,7 @@ def main():
         nodes=dict(type="list", elements="str", default=[]),
         status=dict(type="bool", default=True),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
+    module = TidbOpsModule(argument_spec=argument_spec, supports_check_mode=True)
     params = module.params
     try:
         if params["name"] is not None:

@@ -93,7 +93,7 @@ error_code:
   type: str
 '''
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.tidbops.manager.plugins.module_utils.module import TidbOpsModule
 
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import open_catalog
 from ansible_collections.tidbops.manager.plugins.module_utils.specs import common_argument_spec
@@ -132,7 +132,7 @@ def release(module, catalog, connection, current, record):
 
 
 def main():
-    module = AnsibleModule(
+    module = TidbOpsModule(
         argument_spec=common_argument_spec(
             cluster=dict(type="str", required=True),
             state=dict(type="str", default="held", choices=["held", "released"]),

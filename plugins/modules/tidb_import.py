@@ -311,7 +311,7 @@ error_code:
 
 import os
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.tidbops.manager.plugins.module_utils.module import TidbOpsModule
 
 from ansible_collections.tidbops.manager.plugins.module_utils.tools import import_into
 from ansible_collections.tidbops.manager.plugins.module_utils.tools import lightning
@@ -516,7 +516,7 @@ def validate(params):
 
 
 def main():
-    module = AnsibleModule(
+    module = TidbOpsModule(
         argument_spec=common_argument_spec(
             cluster=dict(type="str", required=True),
             name=dict(type="str", aliases=["id"]),

@@ -108,7 +108,7 @@ import datetime
 import decimal
 import re
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.tidbops.manager.plugins.module_utils.module import TidbOpsModule
 
 from ansible_collections.tidbops.manager.plugins.module_utils.specs import common_argument_spec
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
@@ -157,7 +157,7 @@ def main():
         named_args=dict(type="dict"),
         single_transaction=dict(type="bool", default=False),
     )
-    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True,
+    module = TidbOpsModule(argument_spec=argument_spec, supports_check_mode=True,
                            mutually_exclusive=[["positional_args", "named_args"]])
     params = module.params
     args = params["positional_args"] or params["named_args"]

@@ -131,7 +131,7 @@ error_code:
 
 import json
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.tidbops.manager.plugins.module_utils.module import TidbOpsModule
 
 from ansible_collections.tidbops.manager.plugins.module_utils.backup.records import (
     KIND as BACKUP_KIND, holds_backup, record_failure)
@@ -247,7 +247,7 @@ def run(module):
 
 
 def main():
-    module = AnsibleModule(
+    module = TidbOpsModule(
         argument_spec=common_argument_spec(
             cluster=dict(type="str", required=True),
             backup=dict(type="str", aliases=["backup_id"]),

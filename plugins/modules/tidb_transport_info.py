@@ -113,7 +113,7 @@ total:
   type: int
 '''
 
-from ansible.module_utils.basic import AnsibleModule
+from ansible_collections.tidbops.manager.plugins.module_utils.module import TidbOpsModule
 
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import (
     check_paging, open_catalog, records_of)
@@ -123,7 +123,7 @@ from ansible_collections.tidbops.manager.plugins.module_utils.transfer.records i
 
 
 def main():
-    module = AnsibleModule(
+    module = TidbOpsModule(
         argument_spec=common_argument_spec(
             cluster=dict(type="str"),
             name=dict(type="str", aliases=["id"]),
