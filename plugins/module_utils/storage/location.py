@@ -49,6 +49,7 @@ _NO_LINK_ERRNOS = frozenset(
     getattr(errno, name) for name in ("EPERM", "EOPNOTSUPP", "ENOTSUP", "ENOSYS", "EXDEV", "EMLINK")
     if hasattr(errno, name))
 
+
 def _redact(location):
     """A location safe to show: no query string, fragment or user:password@ part."""
     text = str(location)
