@@ -71,7 +71,7 @@ def job_purpose(job):
 
 
 def _hostname():
-    return os.uname()[1]
+    return os.uname().nodename
 
 
 def holder_alive(lock):

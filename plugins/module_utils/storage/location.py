@@ -36,7 +36,6 @@ MAX_ATTEMPTS = 2
 TEMP_PREFIX = ".tidbops-tmp-"
 
 _BUCKET_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$")
-_ENDPOINT_RE = re.compile(r"^https?://[^/?#@\s]+(/[^?#@\s]*)?$", re.IGNORECASE)
 _SECRET_QUERY_RE = re.compile(r"[?&#].*$", re.DOTALL)
 _USERINFO_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*://)[^/@]*@")
 
@@ -141,11 +140,6 @@ def _normalize_key(key, allow_empty, location):
         raise TidbOpsError("STORAGE_KEY_INVALID", "An empty storage key is not allowed here "
                            "(location %s)." % location, location=location)
     return "/".join(parts)
-
-
-def _under(key, prefix):
-    """Is key the prefix itself or below it (prefix as a directory, '' = everything)?"""
-    return not prefix or key == prefix or key.startswith(prefix + "/")
 
 
 def _as_bytes(data):
@@ -588,16 +582,6 @@ def _unlink_quietly(path):
         os.unlink(path)
     except OSError:
         pass
-
-
-def _make_scrubber(secrets):
-    secrets = tuple(s for s in secrets if s)
-
-    def scrub(text):
-        for secret in secrets:
-            text = text.replace(secret, "********")
-        return text
-    return scrub
 
 
 def remove_path(path):

@@ -7,6 +7,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
+import re
 import tempfile
 import time
 
@@ -25,16 +26,29 @@ except ImportError as exc:  # pragma: no cover - depends on the managed node
 
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 from ansible_collections.tidbops.manager.plugins.module_utils.storage.location import (
-    CONNECT_TIMEOUT, MAX_ATTEMPTS, READ_TIMEOUT, TEMP_PREFIX, LocalStorage, Storage, _ENDPOINT_RE, _as_bytes,
-    _make_scrubber, _redact, _under, parse_location)
+    CONNECT_TIMEOUT, MAX_ATTEMPTS, READ_TIMEOUT, TEMP_PREFIX, LocalStorage, Storage, _as_bytes, _redact,
+    parse_location)
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.runner import mask_secrets
 
 _S3_DELETE_BATCH = 1000
+_ENDPOINT_RE = re.compile(r"^https?://[^/?#@\s]+(/[^?#@\s]*)?$", re.IGNORECASE)
 _CONFLICT_RETRIES = 5
 _S3_DENIED_CODES = frozenset((
     "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken",
     "InvalidToken", "TokenRefreshRequired", "AllAccessDisabled", "AccountProblem",
     "InvalidSecurity", "RequestTimeTooSkewed", "403", "Forbidden"))
 _S3_NOT_FOUND_CODES = frozenset(("NoSuchBucket", "NoSuchKey", "404", "NotFound"))
+
+
+def _under(key, prefix):
+    """Is key the prefix itself or below it (prefix as a directory, '' = everything)?"""
+    return not prefix or key == prefix or key.startswith(prefix + "/")
+
+
+def _make_scrubber(secrets):
+    """A function that masks the secrets in a message, as the command runner masks its output."""
+    secrets = [s for s in secrets if s]
+    return lambda text: mask_secrets(text, secrets)
 
 
 class S3Storage(Storage):
