@@ -16,15 +16,18 @@ from ansible.errors import AnsibleError
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.tidbops.manager.plugins.plugin_utils.action import ModuleAction
+
 DEFAULT_MAX_FILE_SIZE = 2 * 1024 * 1024 * 1024
 
 
-class ActionModule(ActionBase):
+class ActionModule(ModuleAction):
 
     TRANSFERS_FILES = True
 
     def run(self, tmp=None, task_vars=None):
-        result = super(ActionModule, self).run(tmp, task_vars)
+        self.filter_defaults()
+        result = ActionBase.run(self, tmp, task_vars)  # not the normal action's: this one sends the archive
         del tmp  # tmp no longer has any effect
         try:
             result.update(self._run(dict(self._task.args), task_vars))

@@ -7,8 +7,8 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    # The options tidb_export and tidb_import share (module_utils/specs.py
-    # transfer_options): where the tool and the job's files are, the limits, failure handling.
+    # The options tidb_export and tidb_import share (module_utils/specs.py transfer_options):
+    # where the tool and the job's files are, the limits, failure handling.
     DOCUMENTATION = r'''
 options:
   tool_version:

@@ -113,9 +113,3 @@ class TidbOpsError(Exception):
         result["error_code"] = self.code
         return result
 
-
-def fail(module, error, **extra):
-    """fail_json for a TidbOpsError, with extra result keys (e.g. what already happened)."""
-    kwargs = error.fail_kwargs()
-    kwargs.update(extra)
-    module.fail_json(**kwargs)

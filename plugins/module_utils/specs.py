@@ -4,11 +4,12 @@
 """The option blocks of the collection, one per family, as plain data.
 
 This file imports nothing: a module builds its argument spec from it without loading the
-code of the families it does not use (PyMySQL, boto3, the HTTP client).
+code of the families it does not use (PyMySQL, boto3, the HTTP client), and the controller
+side (plugin_utils) reads the blocks' option names from it.
 
-``module_defaults: group/tidbops.manager.all`` hands every default to every module of the
-group, and a module refuses options it does not know. So each module still accepts every
-shared block (``common_argument_spec``) and uses those it needs.
+Each block has a doc fragment of the same name (``plugins/doc_fragments/<block>.py``); a
+module names the blocks it takes (``TidbOpsModule(blocks=...)``) and extends the same
+fragments, and the sanity test validate-modules keeps the two in step.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -16,7 +17,7 @@ __metaclass__ = type
 
 
 def login_options():
-    """The TiDB SQL login (doc fragment: common)."""
+    """The TiDB SQL login."""
     return dict(
         login_host=dict(type="str", default="127.0.0.1"),
         login_port=dict(type="int", default=4000),
@@ -31,10 +32,16 @@ def login_options():
 
 
 def tiup_options():
-    """Where tiup is, and how it reaches the hosts over SSH."""
+    """Where tiup and its clusters' metadata are."""
     return dict(
         tiup_path=dict(type="path"),
         tiup_home=dict(type="path"),
+    )
+
+
+def ssh_options():
+    """How tiup reaches the cluster's hosts when it deploys."""
+    return dict(
         ssh_user=dict(type="str"),
         ssh_identity_file=dict(type="path"),
     )
@@ -62,7 +69,7 @@ def dm_options():
 
 
 def transfer_options():
-    """What tidb_export and tidb_import share (doc fragment: transfer)."""
+    """What tidb_export and tidb_import share."""
     return dict(
         tool_version=dict(type="str"),
         work_dir=dict(type="path", default="~/.tidbops/transfers"),
@@ -76,11 +83,45 @@ def transfer_options():
     )
 
 
-def common_argument_spec(**module_options):
-    """The shared blocks (login, tiup, catalog, DM), plus this module's own options."""
-    spec = login_options()
-    spec.update(tiup_options())
-    spec.update(catalog_options())
-    spec.update(dm_options())
-    spec.update(module_options)
+# The shared blocks, by the name of their doc fragment. The transfer block is one module
+# family's own options, not a connection setting that module_defaults spreads over a group.
+BLOCKS = dict(
+    login=login_options,
+    tiup=tiup_options,
+    ssh=ssh_options,
+    catalog=catalog_options,
+    dm=dm_options,
+    transfer=transfer_options,
+)
+
+
+def block_names(block):
+    """Every name an option of the block answers to (its aliases too)."""
+    names = set()
+    for name, spec in BLOCKS[block]().items():
+        names.add(name)
+        names.update(spec.get("aliases", ()))
+    return names
+
+
+def secret_names():
+    """Every name of a no_log option of any block, taken by the module or not."""
+    names = set()
+    for block in BLOCKS.values():
+        for name, spec in block().items():
+            if spec.get("no_log"):
+                names.add(name)
+                names.update(spec.get("aliases", ()))
+    return names
+
+
+def argument_spec(blocks, own):
+    """The module's own options plus those of the blocks it takes."""
+    spec = {}
+    for block in blocks:
+        spec.update(BLOCKS[block]())
+    overlap = set(spec) & set(own)
+    if overlap:
+        raise ValueError("options %s are a shared block's" % ", ".join(sorted(overlap)))
+    spec.update(own)
     return spec

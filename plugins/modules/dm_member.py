@@ -52,7 +52,7 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
-  - tidbops.manager.common
+  - tidbops.manager.dm
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -95,10 +95,11 @@ actions:
   returned: always
   type: list
   elements: str
-cmd:
-  description: The dmctl command line run.
-  returned: when dmctl ran
-  type: str
+commands:
+  description: The dmctl command lines run.
+  returned: always
+  type: list
+  elements: str
 error_code:
   description: A stable code for the failure (see docs/error-codes.md).
   returned: failure
@@ -107,11 +108,9 @@ error_code:
 '''
 
 from ansible_collections.tidbops.manager.plugins.module_utils.module import TidbOpsModule
-
-from ansible_collections.tidbops.manager.plugins.module_utils.specs import common_argument_spec
 from ansible_collections.tidbops.manager.plugins.module_utils.dm.api import DmClient
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.dmctl import Dmctl, find_dmctl
-from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
+from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 
 
 def find_member(client, name, role=None):
@@ -129,12 +128,8 @@ class MemberRun(object):
         self.module = module
         self.params = module.params
         self.client = client
-        self.result = dict(changed=False, actions=[])
-
-    def act(self, action):
-        self.result["actions"].append(action)
-        self.result["changed"] = True
-        return not self.module.check_mode
+        self.act = module.act
+        self.result = dict(commands=[])
 
     def dmctl(self, purpose, url):
         return Dmctl(self.module, find_dmctl(self.module, self.params["dmctl_path"], purpose), url)
@@ -144,37 +139,34 @@ class MemberRun(object):
         if state == "ddl_lock_unlocked":
             return self.unlock()
         name = self.params["member_name"]
-        if not name:
-            raise TidbOpsError("INVALID_ARGUMENT", "member_name is required for state %s" % state)
         role, member = find_member(self.client, name, None if state != "absent" else self.params["role"])
         if member is not None:
             self.result["member"] = member
         if state == "absent":
             if member is not None and self.act("offline"):
                 self.client.offline_member(role, name)
-            return self.result
+            return self.module.result(**self.result)
         if member is None or role != "master":
             raise TidbOpsError("DM_MEMBER_NOT_FOUND", "no DM-master named %s" % name)
         # Eviction applies to the master dmctl talks to (OperateLeader is not forwarded).
         dmctl = self.dmctl("Leader eviction", member["addr"])
         op = "evict" if state == "leader_evicted" else "cancel-evict"
         if self.act("leader_" + op):
-            self.result["cmd"] = dmctl.operate_leader(op)["cmd"]
-        return self.result
+            self.result["commands"].append(dmctl.operate_leader(op)["cmd"])
+        return self.module.result(**self.result)
 
     def unlock(self):
         lock_id = self.params["lock_id"]
-        if not lock_id:
-            raise TidbOpsError("INVALID_ARGUMENT", "lock_id is required for state ddl_lock_unlocked")
         dmctl = self.dmctl("Unlocking shard DDL locks", self.params["dm_master_url"][0])
         if any(lock.get("ID") == lock_id for lock in dmctl.ddl_locks()) and self.act("ddl_lock_unlock"):
-            self.result["cmd"] = dmctl.unlock_ddl_lock(lock_id, self.params["lock_owner"], self.params["force_remove"])["cmd"]
-        return self.result
+            self.result["commands"].append(
+                dmctl.unlock_ddl_lock(lock_id, self.params["lock_owner"], self.params["force_remove"])["cmd"])
+        return self.module.result(**self.result)
 
 
 def main():
     module = TidbOpsModule(
-        argument_spec=common_argument_spec(
+        dict(
             member_name=dict(type="str"),
             role=dict(type="str", choices=["master", "worker"]),
             state=dict(type="str", default="absent",
@@ -183,11 +175,12 @@ def main():
             lock_owner=dict(type="str"),
             force_remove=dict(type="bool", default=False),
         ),
-        supports_check_mode=True)
-    try:
-        module.exit_json(**MemberRun(module, DmClient.from_params(module.params)).run())
-    except TidbOpsError as error:
-        fail(module, error)
+        blocks=("dm",), supports_check_mode=True,
+        required_if=[("state", "absent", ("member_name",)),
+                     ("state", "leader_evicted", ("member_name",)),
+                     ("state", "leader_restored", ("member_name",)),
+                     ("state", "ddl_lock_unlocked", ("lock_id",))])
+    module.run(lambda: MemberRun(module, DmClient.from_params(module.params)).run())
 
 
 if __name__ == "__main__":

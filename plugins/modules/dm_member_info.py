@@ -37,7 +37,7 @@ options:
       - With O(ddl_locks=true), only that task's locks.
     type: str
 extends_documentation_fragment:
-  - tidbops.manager.common
+  - tidbops.manager.dm
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -87,10 +87,8 @@ ddl_locks:
 
 from ansible_collections.tidbops.manager.plugins.module_utils.module import TidbOpsModule
 
-from ansible_collections.tidbops.manager.plugins.module_utils.specs import common_argument_spec
 from ansible_collections.tidbops.manager.plugins.module_utils.dm.api import DmClient
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.dmctl import Dmctl, find_dmctl
-from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
 
 
 def members(client, role=None, name=None):
@@ -109,25 +107,26 @@ def members(client, role=None, name=None):
     return dict(masters=masters, workers=workers, leader=leader)
 
 
+def report(module):
+    params = module.params
+    result = members(DmClient.from_params(params), params["role"], params["member_name"])
+    if params["ddl_locks"]:
+        dmctl = Dmctl(module, find_dmctl(module, params["dmctl_path"], "Listing shard DDL locks"),
+                      params["dm_master_url"][0])
+        result["ddl_locks"] = dmctl.ddl_locks(params["task"])
+    return dict(changed=False, **result)
+
+
 def main():
     module = TidbOpsModule(
-        argument_spec=common_argument_spec(
+        dict(
             role=dict(type="str", choices=["master", "worker", "leader"]),
             member_name=dict(type="str"),
             ddl_locks=dict(type="bool", default=False),
             task=dict(type="str"),
         ),
-        supports_check_mode=True)
-    params = module.params
-    try:
-        result = members(DmClient.from_params(params), params["role"], params["member_name"])
-        if params["ddl_locks"]:
-            dmctl = Dmctl(module, find_dmctl(module, params["dmctl_path"], "Listing shard DDL locks"),
-                          params["dm_master_url"][0])
-            result["ddl_locks"] = dmctl.ddl_locks(params["task"])
-        module.exit_json(changed=False, **result)
-    except TidbOpsError as error:
-        fail(module, error)
+        blocks=("dm",), supports_check_mode=True)
+    module.run(report, module)
 
 
 if __name__ == "__main__":

@@ -105,7 +105,7 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
-  - tidbops.manager.common
+  - tidbops.manager.dm
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -193,28 +193,16 @@ dm_error_code:
 from ansible_collections.tidbops.manager.plugins.module_utils.module import TidbOpsModule
 
 from ansible_collections.tidbops.manager.plugins.module_utils.dm import source_config as scfg
-from ansible_collections.tidbops.manager.plugins.module_utils.specs import common_argument_spec
 from ansible_collections.tidbops.manager.plugins.module_utils.dm.api import DmClient
-from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
-
-try:
-    import yaml
-    HAS_YAML = True
-except ImportError:
-    HAS_YAML = False
+from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
+from ansible_collections.tidbops.manager.plugins.module_utils import yamldoc
 
 
 def wanted_source(params):
     """(OpenAPI Source from the file and options, warnings)."""
     source, warnings = {}, []
     if params["source_file"]:
-        try:
-            with open(params["source_file"]) as handle:
-                source, warnings = scfg.source_from_yaml(yaml.safe_load(handle))
-        except (IOError, OSError) as exc:
-            raise TidbOpsError("DM_SOURCE_INVALID", "cannot read source_file %s: %s" % (params["source_file"], exc))
-        except yaml.YAMLError as exc:
-            raise TidbOpsError("DM_SOURCE_INVALID", "source_file %s is not valid YAML: %s" % (params["source_file"], exc))
+        source, warnings = scfg.source_from_yaml(yamldoc.load_file(params["source_file"], "DM_SOURCE_INVALID", "source_file"))
     source = scfg.merge_options(source, dict(source_name=params["name"], host=params["host"], port=params["port"],
                                              user=params["user"], password=params["password"],
                                              enable_gtid=params["enable_gtid"], flavor=params["flavor"]))
@@ -224,7 +212,7 @@ def wanted_source(params):
 
 
 def dump(data):
-    return yaml.safe_dump(scfg.comparable(data), default_flow_style=False, sort_keys=True) if data else ""
+    return yamldoc.dump(scfg.comparable(data) if data else None)
 
 
 class SourceRun(object):
@@ -232,18 +220,14 @@ class SourceRun(object):
         self.module = module
         self.params = module.params
         self.client = client
-        self.result = dict(changed=False, actions=[], changed_fields=[])
+        self.act = module.act
+        self.result = dict(changed_fields=[])
         self.wanted, warnings = wanted_source(module.params)
         for warning in warnings:
             module.warn(warning)
         if self.wanted.get("password"):
             module.no_log_values.add(str(self.wanted["password"]))  # a password from source_file
         self.name = self.wanted["source_name"]
-
-    def act(self, action):
-        self.result["actions"].append(action)
-        self.result["changed"] = True
-        return not self.module.check_mode
 
     def run(self):
         actual = self.client.get_source(self.name, with_status=True)
@@ -299,8 +283,6 @@ class SourceRun(object):
         if relay is None:
             return
         if relay == "purged":
-            if not self.params["relay_binlog_name"]:
-                raise TidbOpsError("INVALID_ARGUMENT", "relay: purged needs relay_binlog_name")
             if self.act("relay_purge"):
                 self.client.purge_relay(self.name, self.params["relay_binlog_name"], self.params["relay_dir"])
             return
@@ -320,7 +302,7 @@ class SourceRun(object):
             self.result["status"] = after.get("status_list") or []
         if self.module._diff:
             self.result["diff"] = dict(before=dump(before), after=dump(after))
-        return self.result
+        return self.module.result(**self.result)
 
 
 def relay_enabled(source):
@@ -334,7 +316,7 @@ def relay_enabled(source):
 
 def main():
     module = TidbOpsModule(
-        argument_spec=common_argument_spec(
+        dict(
             name=dict(type="str", aliases=["source_name"]),
             source_file=dict(type="path"),
             state=dict(type="str", default="present", choices=["present", "absent", "enabled", "disabled"]),
@@ -353,14 +335,9 @@ def main():
             relay_dir=dict(type="str"),
             force=dict(type="bool", default=False),
         ),
-        supports_check_mode=True)
-    if not HAS_YAML:
-        module.fail_json(msg="PyYAML is required", error_code="MISSING_LIBRARY")
-    try:
-        client = DmClient.from_params(module.params)
-        module.exit_json(**SourceRun(module, client).run())
-    except TidbOpsError as error:
-        fail(module, error)
+        blocks=("dm",), requires_yaml=True, supports_check_mode=True,
+        required_if=[("relay", "purged", ("relay_binlog_name",))])
+    module.run(lambda: SourceRun(module, DmClient.from_params(module.params)).run())
 
 
 if __name__ == "__main__":

@@ -141,7 +141,7 @@ options:
     type: int
     default: 10
 extends_documentation_fragment:
-  - tidbops.manager.common
+  - tidbops.manager.dm
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -261,39 +261,23 @@ from ansible_collections.tidbops.manager.plugins.module_utils.module import Tidb
 
 from ansible_collections.tidbops.manager.plugins.module_utils.dm import api as dm_api
 from ansible_collections.tidbops.manager.plugins.module_utils.dm import task_config as cfg
-from ansible_collections.tidbops.manager.plugins.module_utils.specs import common_argument_spec
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.dmctl import Dmctl, find_dmctl
 from ansible_collections.tidbops.manager.plugins.module_utils.dm.task_ops import TaskOps
-from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
-
-try:
-    import yaml
-    HAS_YAML = True
-except ImportError:
-    HAS_YAML = False
+from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
+from ansible_collections.tidbops.manager.plugins.module_utils import yamldoc
 
 
 def load_task(params):
     """(wanted OpenAPI Task or None, the dmctl YAML dict when given as such, warnings)."""
     config = params["task"]
     if params["task_file"]:
-        try:
-            with open(params["task_file"]) as handle:
-                config = yaml.safe_load(handle)
-        except (IOError, OSError) as exc:
-            raise TidbOpsError("DM_TASK_INVALID", "cannot read task_file %s: %s" % (params["task_file"], exc))
-        except yaml.YAMLError as exc:
-            raise TidbOpsError("DM_TASK_INVALID", "task_file %s is not valid YAML: %s" % (params["task_file"], exc))
+        config = yamldoc.load_file(params["task_file"], "DM_TASK_INVALID", "task_file")
     if config is None:
         return None, None, []
     task, warnings = cfg.to_openapi_task(config)
     if params["name"] and params["name"] != task["name"]:
         raise TidbOpsError("INVALID_ARGUMENT", "name %s differs from the task's name %s" % (params["name"], task["name"]))
     return task, (None if cfg.is_openapi_task(config) else config), warnings
-
-
-def dump(data):
-    return yaml.safe_dump(data, default_flow_style=False, sort_keys=True) if data else ""
 
 
 class TaskRun(object):
@@ -305,7 +289,8 @@ class TaskRun(object):
         self.client = client
         self.ops = TaskOps(client, module.params["wait_timeout"], module.params["error_count"],
                            module.params["warn_count"])
-        self.result = dict(changed=False, actions=[], changed_fields=[])
+        self.act = module.act
+        self.result = dict(changed_fields=[])
         self.wanted, self.wanted_yaml, warnings = load_task(module.params)
         if self.wanted and self.wanted["target_config"].get("password"):
             # The password inside task/task_file has no no_log of its own: mask it in every result.
@@ -313,14 +298,8 @@ class TaskRun(object):
         for warning in warnings:
             module.warn(warning)
         self.name = self.params["name"] or (self.wanted or {}).get("name")
-        if not self.name:
-            raise TidbOpsError("INVALID_ARGUMENT", "name, task or task_file is required")
-
-    def act(self, action):
-        """Record an action; True when it must really be done (not in check mode)."""
-        self.result["actions"].append(action)
-        self.result["changed"] = True
-        return not self.module.check_mode
+        if not self.name or (self.params["check_only"] and self.wanted is None):
+            raise TidbOpsError("DM_TASK_INVALID", "task_file %s holds no task" % self.params["task_file"])
 
     def run(self):
         actual = self.client.get_task(self.name, with_status=True)
@@ -384,7 +363,7 @@ class TaskRun(object):
 
     def targets(self):
         """The sources to start/stop: O(sources) or all of the task's."""
-        if self.module.check_mode and "create" in self.result["actions"]:
+        if self.module.check_mode and "create" in self.module.actions:
             current = dict((s["source_name"], {}) for s in self.wanted["source_config"]["source_conf"])
         else:
             current = self.ops.statuses(self.name)
@@ -418,7 +397,7 @@ class TaskRun(object):
         # error stays in its status after a stop, so it is stopped on every run without counting as a change.
         errored = sorted(s for s, st in targets.items() if dm_api.is_error_paused(st))
         if errored and not self.module.check_mode:
-            self.result["actions"].append("stop_errored")
+            self.module.actions.append("stop_errored")
             self.client.stop_task(self.name, sources=errored, timeout_duration=self.params["timeout"])
         if to_stop and self.act("stop"):
             if self.params["wait"]:
@@ -439,8 +418,6 @@ class TaskRun(object):
     # -- check only --------------------------------------------------------------------------
 
     def check_only(self):
-        if self.wanted is None:
-            raise TidbOpsError("INVALID_ARGUMENT", "check_only needs task or task_file")
         dmctl_path = self.params["dmctl_path"] or self.module.get_bin_path("dmctl")
         if dmctl_path:
             self.result["check_method"] = "dmctl"
@@ -448,7 +425,7 @@ class TaskRun(object):
         elif self.module.check_mode:
             self.result["check_method"] = "openapi"
             self.module.warn("check_only without dmctl creates a temporary task, so it is skipped in check mode")
-            return self.result
+            return self.module.result(**self.result)
         else:
             self.result["check_method"] = "openapi"
             check = self.ops.probe_check(self.wanted)
@@ -456,12 +433,12 @@ class TaskRun(object):
         if not check["passed"]:
             raise TidbOpsError("DM_TASK_CHECK_FAILED", "the precheck of task %s failed: %s"
                                % (self.name, check["message"]), check=check, check_method=self.result["check_method"])
-        return self.result
+        return self.module.result(**self.result)
 
     def dmctl_check(self, dmctl_path):
         dmctl = Dmctl(self.module, dmctl_path, self.params["dm_master_url"][0])
         document = self.wanted_yaml or cfg.to_dmctl_yaml(self.wanted, mask=False)
-        answer = dmctl.check_task(dump(document), self.params["error_count"], self.params["warn_count"],
+        answer = dmctl.check_task(yamldoc.dump(document), self.params["error_count"], self.params["warn_count"],
                                   self.params["start_time"])
         return self.ops.check_summary(answer.get("raw") or answer.get("msg") or "", answer.get("result"))
 
@@ -480,13 +457,13 @@ class TaskRun(object):
             after = cfg.normalize_task(self.wanted) if self.wanted and self.params["state"] != "absent" else None
             if after is None and self.params["state"] != "absent":
                 after = before
-            self.result["diff"] = dict(before=dump(before), after=dump(after))
-        return self.result
+            self.result["diff"] = dict(before=yamldoc.dump(before), after=yamldoc.dump(after))
+        return self.module.result(**self.result)
 
 
 def main():
     module = TidbOpsModule(
-        argument_spec=common_argument_spec(
+        dict(
             name=dict(type="str"),
             task=dict(type="dict", no_log=False),
             task_file=dict(type="path"),
@@ -506,17 +483,13 @@ def main():
             error_count=dict(type="int", default=10),
             warn_count=dict(type="int", default=10),
         ),
+        blocks=("dm",), requires_yaml=True, supports_check_mode=True,
         mutually_exclusive=[["task", "task_file"]],
-        supports_check_mode=True,
+        required_one_of=[["name", "task", "task_file"]],
+        required_if=[("check_only", True, ("task", "task_file"), True)],
         # task may hold the target password: no syslog line of the invocation.
         no_log=True)
-    if not HAS_YAML:
-        module.fail_json(msg="PyYAML is required", error_code="MISSING_LIBRARY")
-    try:
-        client = dm_api.DmClient.from_params(module.params)
-        module.exit_json(**TaskRun(module, client).run())
-    except TidbOpsError as error:
-        fail(module, error)
+    module.run(lambda: TaskRun(module, dm_api.DmClient.from_params(module.params)).run())
 
 
 if __name__ == "__main__":

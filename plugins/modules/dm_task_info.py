@@ -37,7 +37,7 @@ options:
       - With O(name), also write the task's dmctl YAML (password masked) to this file on the managed node.
     type: path
 extends_documentation_fragment:
-  - tidbops.manager.common
+  - tidbops.manager.dm
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -113,14 +113,8 @@ from ansible_collections.tidbops.manager.plugins.module_utils.module import Tidb
 
 from ansible_collections.tidbops.manager.plugins.module_utils.dm import api as dm_api
 from ansible_collections.tidbops.manager.plugins.module_utils.dm import task_config as cfg
-from ansible_collections.tidbops.manager.plugins.module_utils.specs import common_argument_spec
-from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
-
-try:
-    import yaml
-    HAS_YAML = True
-except ImportError:
-    HAS_YAML = False
+from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
+from ansible_collections.tidbops.manager.plugins.module_utils import yamldoc
 
 
 def matches(task, stage, sources):
@@ -155,7 +149,7 @@ def one_task(module, client):
         return dict(changed=False, exists=False)
     status = [s for s in task.get("status_list") or []
               if not params["sources"] or s.get("source_name") in params["sources"]]
-    text = yaml.safe_dump(cfg.to_dmctl_yaml(task), default_flow_style=False, sort_keys=False)
+    text = yamldoc.dump(cfg.to_dmctl_yaml(task), sort_keys=False)
     changed = bool(params["dest"]) and write_if_different(module, params["dest"], text)
     return dict(changed=changed, exists=True, task=cfg.masked_task(dict((k, v) for k, v in task.items() if k != "status_list")),
                 task_yaml=text, stage=dm_api.task_stage(status), status=dm_api.summarize_status(status))
@@ -181,28 +175,26 @@ def write_if_different(module, dest, text):
     return True
 
 
+def report(module):
+    params = module.params
+    client = dm_api.DmClient.from_params(params)
+    if params["name"]:
+        return one_task(module, client)
+    tasks = [listing(t) for t in client.list_tasks(with_status=True) if matches(t, params["stage"], params["sources"])]
+    return dict(changed=False, tasks=sorted(tasks, key=lambda t: t["name"]))
+
+
 def main():
     module = TidbOpsModule(
-        argument_spec=common_argument_spec(
+        dict(
             name=dict(type="str"),
             stage=dict(type="str", choices=["Running", "Stopped", "Paused", "Finished", "Error"]),
             sources=dict(type="list", elements="str"),
             dest=dict(type="path"),
         ),
-        supports_check_mode=True)
-    if not HAS_YAML:
-        module.fail_json(msg="PyYAML is required", error_code="MISSING_LIBRARY")
-    params = module.params
-    try:
-        client = dm_api.DmClient.from_params(params)
-        if params["name"]:
-            module.exit_json(**one_task(module, client))
-        if params["dest"]:
-            raise TidbOpsError("INVALID_ARGUMENT", "dest needs name")
-        tasks = [listing(t) for t in client.list_tasks(with_status=True) if matches(t, params["stage"], params["sources"])]
-        module.exit_json(changed=False, tasks=sorted(tasks, key=lambda t: t["name"]))
-    except TidbOpsError as error:
-        fail(module, error)
+        blocks=("dm",), requires_yaml=True, supports_check_mode=True,
+        required_by=dict(dest="name"))
+    module.run(report, module)
 
 
 if __name__ == "__main__":

@@ -107,7 +107,8 @@ options:
     type: int
     default: 86400
 extends_documentation_fragment:
-  - tidbops.manager.common
+  - tidbops.manager.login
+  - tidbops.manager.catalog
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -251,8 +252,7 @@ from ansible_collections.tidbops.manager.plugins.module_utils.tools.brie import 
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.store import format_time
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import (
     cluster_lock, open_catalog, open_location)
-from ansible_collections.tidbops.manager.plugins.module_utils.specs import common_argument_spec
-from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
+from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 from ansible_collections.tidbops.manager.plugins.module_utils.polling import poll_until
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import tidb_connect
 
@@ -267,7 +267,7 @@ class BackupTask(object):
             # An injected time drives the records too, so a schedule can be replayed hour by hour.
             injected = schedule.parse_now(module.params["now"])
             self.catalog.clock = lambda: injected
-        self.result = dict(changed=False, backup={}, deleted=[])
+        self.result = dict(backup={}, deleted=[])
 
     # -- present -------------------------------------------------------------------------
 
@@ -278,13 +278,12 @@ class BackupTask(object):
             return
         if record and record["status"] == "processing":
             return self.resume(record)
-        self.result["changed"] = True
         now = self.catalog.now()
         last = self.last_backup()
         location = self.destination(now, last)
         target = BrieTarget(location, self.params)
         storage = open_location(location, self.params)
-        if self.module.check_mode:
+        if not self.module.act("backup"):
             self.result["backup"] = record or {}
             return
         prepare_destination(storage)
@@ -327,8 +326,7 @@ class BackupTask(object):
         checkpoints make it continue."""
         target = BrieTarget(record["path"], self.params)
         storage = open_location(record["path"].replace("local://", "", 1), self.params)
-        self.result["changed"] = True
-        if self.module.check_mode:
+        if not self.module.act("resume"):
             self.result["backup"] = record
             return
         with cluster_lock(self.catalog, self.cluster, "backup/" + record["id"], self.params["lock_ttl"]):
@@ -412,9 +410,8 @@ class BackupTask(object):
     def apply_retention(self, strategy, now):
         autos = filter_records(self.catalog.list(KIND), cluster=self.cluster, mode="auto")
         for victim in schedule.retention_victims(autos, strategy, now):
-            self.result["changed"] = True
             self.result["deleted"].append(victim["id"])
-            if not self.module.check_mode:
+            if self.module.act("delete"):
                 delete_backup(self.catalog, victim, self.params)
 
     # -- cancelled / absent ----------------------------------------------------------------
@@ -429,8 +426,7 @@ class BackupTask(object):
         if record["status"] != "processing":
             raise TidbOpsError("BACKUP_RECORD_INVALID", "backup %s is %s, there is nothing to cancel"
                                % (backup_id, record["status"]), backup=record)
-        self.result["changed"] = True
-        if self.module.check_mode:
+        if not self.module.act("cancel"):
             return
         target = BrieTarget(record["path"], self.params)
         connection = tidb_connect(self.params)
@@ -462,15 +458,12 @@ class BackupTask(object):
         if record.get("cluster") != self.cluster:
             raise TidbOpsError("BACKUP_RECORD_INVALID", "backup %s belongs to cluster %s, not %s"
                                % (backup_id, record.get("cluster"), self.cluster))
-        self.result.update(changed=True, backup=record, deleted=[backup_id])
-        if not self.module.check_mode:
+        self.result.update(backup=record, deleted=[backup_id])
+        if self.module.act("delete"):
             delete_backup(self.catalog, record, self.params)
 
     def run(self):
         state, name = self.params["state"], self.params["name"]
-        if state != "present" and not name:
-            raise TidbOpsError("INVALID_ARGUMENT", "name is needed to %s a backup"
-                               % ("cancel" if state == "cancelled" else "delete"))
         if state == "cancelled":
             self.cancelled(name)
         elif state == "absent":
@@ -479,7 +472,7 @@ class BackupTask(object):
             self.auto()
         else:
             self.present(name or self.catalog.now().strftime("%Y-%m-%d-%H-%M-%S-full"))
-        return self.result
+        return self.module.result(**self.result)
 
 
 def window_key(window):
@@ -501,9 +494,14 @@ def validate(params):
         schedule.parse_now(params["now"])
 
 
+def run(module):
+    validate(module.params)  # nothing is read or written for bad input
+    return BackupTask(module).run()
+
+
 def main():
     module = TidbOpsModule(
-        argument_spec=common_argument_spec(
+        dict(
             cluster=dict(type="str", required=True),
             name=dict(type="str", aliases=["id"]),
             state=dict(type="str", default="present", choices=["present", "cancelled", "absent"]),
@@ -521,12 +519,9 @@ def main():
             lock_ttl=dict(type="int", default=86400),
         ),
         mutually_exclusive=[["databases", "tables"]],
-        supports_check_mode=True)
-    try:
-        validate(module.params)
-        module.exit_json(**BackupTask(module).run())
-    except TidbOpsError as error:
-        fail(module, error)
+        required_if=[("state", "cancelled", ("name",)), ("state", "absent", ("name",))],
+        blocks=("login", "catalog"), supports_check_mode=True)
+    module.run(run, module)
 
 
 if __name__ == "__main__":

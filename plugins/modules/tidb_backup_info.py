@@ -56,7 +56,7 @@ options:
     type: int
     default: 0
 extends_documentation_fragment:
-  - tidbops.manager.common
+  - tidbops.manager.catalog
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -104,13 +104,24 @@ from ansible_collections.tidbops.manager.plugins.module_utils.backup.records imp
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.store import parse_time
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import (
     check_paging, open_catalog, records_of)
-from ansible_collections.tidbops.manager.plugins.module_utils.specs import common_argument_spec
-from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
+from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
+
+
+def report(params):
+    check_paging(params["limit"], params["offset"])
+    for bound in ("since", "until"):
+        if params[bound] and parse_time(params[bound]) is None:
+            raise TidbOpsError("INVALID_ARGUMENT", "%s %r is not an ISO-8601 time" % (bound, params[bound]))
+    records = records_of(open_catalog(params), KIND, params["name"])
+    matching = filter_records(records, params["cluster"], params["mode"], params["status"],
+                              params["since"], params["until"])
+    page = matching[params["offset"]:params["offset"] + params["limit"]]
+    return dict(changed=False, backups=page, total=len(matching))
 
 
 def main():
     module = TidbOpsModule(
-        argument_spec=common_argument_spec(
+        dict(
             cluster=dict(type="str"),
             name=dict(type="str", aliases=["id"]),
             mode=dict(type="str", choices=["manual", "auto"]),
@@ -120,21 +131,8 @@ def main():
             limit=dict(type="int", default=100),
             offset=dict(type="int", default=0),
         ),
-        supports_check_mode=True)
-    params = module.params
-    try:
-        check_paging(params["limit"], params["offset"])
-        for bound in ("since", "until"):
-            if params[bound] and parse_time(params[bound]) is None:
-                raise TidbOpsError("INVALID_ARGUMENT", "%s %r is not an ISO-8601 time" % (bound, params[bound]))
-        catalog = open_catalog(params)
-        records = records_of(catalog, KIND, params["name"])
-        matching = filter_records(records, params["cluster"], params["mode"], params["status"],
-                                  params["since"], params["until"])
-        page = matching[params["offset"]:params["offset"] + params["limit"]]
-        module.exit_json(changed=False, backups=page, total=len(matching))
-    except TidbOpsError as error:
-        fail(module, error)
+        blocks=("catalog",), supports_check_mode=True)
+    module.run(report, module.params)
 
 
 if __name__ == "__main__":

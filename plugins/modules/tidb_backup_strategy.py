@@ -75,7 +75,7 @@ options:
     type: str
     default: UTC
 extends_documentation_fragment:
-  - tidbops.manager.common
+  - tidbops.manager.catalog
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -171,16 +171,9 @@ strategy:
 
 from ansible_collections.tidbops.manager.plugins.module_utils.module import TidbOpsModule
 
-from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
-from ansible_collections.tidbops.manager.plugins.module_utils.specs import common_argument_spec
+from ansible_collections.tidbops.manager.plugins.module_utils import yamldoc
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import open_catalog
 from ansible_collections.tidbops.manager.plugins.module_utils.backup import schedule as backup_schedule
-
-try:
-    import yaml
-    HAS_YAML = True
-except ImportError:  # pragma: no cover - depends on the managed node
-    HAS_YAML = False
 
 KIND = "strategy"
 FIELDS = ("id", "cluster", "weekdays", "period", "start_hour", "end_hour", "max_backups",
@@ -195,12 +188,7 @@ def strategy_fields(record):
 
 
 def as_diff_text(record):
-    fields = strategy_fields(record)
-    if not fields:
-        return ""
-    if HAS_YAML:
-        return yaml.safe_dump(fields, default_flow_style=False, sort_keys=True)
-    return fields
+    return yamldoc.dump(strategy_fields(record))
 
 
 def run(module):
@@ -217,38 +205,34 @@ def run(module):
     catalog = open_catalog(params)
 
     current = catalog.find(KIND, cluster)
-    result = dict(changed=False, strategy=current or {})
+    strategy = current or {}
     if desired is not None:
         if strategy_fields(current) != desired:
-            result["changed"] = True
-            result["strategy"] = desired if module.check_mode else catalog.put(KIND, desired)
+            strategy = catalog.put(KIND, desired) if module.act("update" if current else "create") else desired
     elif current is not None:
-        result["changed"] = True
-        result["strategy"] = {}
-        if not module.check_mode:
+        strategy = {}
+        if module.act("delete"):
             catalog.delete(KIND, cluster)
+    result = module.result(strategy=strategy)
     if module._diff:
-        result["diff"] = dict(before=as_diff_text(current),
-                              after=as_diff_text(desired) if desired is not None else "")
+        result["diff"] = dict(before=as_diff_text(current), after=as_diff_text(desired))
     return result
 
 
 def main():
-    argument_spec = common_argument_spec(
-        cluster=dict(type="str", required=True),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        weekdays=dict(type="list", elements="str"),
-        period=dict(type="str"),
-        max_backups=dict(type="int"),
-        max_age=dict(type="str"),
-        timezone=dict(type="str", default="UTC"),
-    )
-    module = TidbOpsModule(argument_spec=argument_spec, supports_check_mode=True,
-                           required_if=[("state", "present", ("weekdays", "period"))])
-    try:
-        module.exit_json(**run(module))
-    except TidbOpsError as error:
-        fail(module, error)
+    module = TidbOpsModule(
+        dict(
+            cluster=dict(type="str", required=True),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+            weekdays=dict(type="list", elements="str"),
+            period=dict(type="str"),
+            max_backups=dict(type="int"),
+            max_age=dict(type="str"),
+            timezone=dict(type="str", default="UTC"),
+        ),
+        blocks=("catalog",), requires_yaml=True, supports_check_mode=True,
+        required_if=[("state", "present", ("weekdays", "period"))])
+    module.run(run, module)
 
 
 if __name__ == "__main__":

@@ -76,7 +76,8 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
-  - tidbops.manager.common
+  - tidbops.manager.tiup
+  - tidbops.manager.ssh
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -161,13 +162,20 @@ cluster:
         status: Up
         data_dir: /tidb-data/tikv-20160
         deploy_dir: /tidb-deploy/tikv-20160
-acted_on:
-  description: The ids of the instances the task started, stopped or restarted.
+actions:
+  description: What the task did (in check mode, would do), in order.
+  returned: always
+  type: list
+  elements: str
+  sample: [stop]
+  choices: [deploy, start, stop, restart, destroy]
+nodes:
+  description: The ids of the instances the task started, stopped, restarted or destroyed.
   returned: always
   type: list
   elements: str
   sample: [10.0.1.3:20160]
-executed_commands:
+commands:
   description: The changing tiup commands run (in check mode, none).
   returned: always
   type: list
@@ -190,18 +198,12 @@ import tempfile
 
 from ansible_collections.tidbops.manager.plugins.module_utils.module import TidbOpsModule
 
-from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
+from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
+from ansible_collections.tidbops.manager.plugins.module_utils import yamldoc
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.http import PdClient
 from ansible_collections.tidbops.manager.plugins.module_utils.polling import poll_until
-from ansible_collections.tidbops.manager.plugins.module_utils.specs import common_argument_spec
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.tiup import Tiup
 from ansible_collections.tidbops.manager.plugins.module_utils.cluster import topology as topo
-
-try:
-    import yaml
-    HAS_YAML = True
-except ImportError:
-    HAS_YAML = False
 
 
 def is_up(status):
@@ -211,21 +213,9 @@ def is_up(status):
 def load_topology(module):
     params = module.params
     if params["topology_file"]:
-        try:
-            with open(params["topology_file"]) as handle:
-                loaded = yaml.safe_load(handle)
-        except (IOError, OSError) as exc:
-            raise TidbOpsError("CLUSTER_TOPOLOGY_INVALID", "cannot read topology_file %s: %s"
-                               % (params["topology_file"], exc))
-        except yaml.YAMLError as exc:
-            raise TidbOpsError("CLUSTER_TOPOLOGY_INVALID", "topology_file %s is not valid YAML: %s"
-                               % (params["topology_file"], exc))
-        return loaded
+        return yamldoc.load_file(params["topology_file"], "CLUSTER_TOPOLOGY_INVALID", "topology_file")
     return params["topology"]
 
-
-def dump_yaml(data):
-    return yaml.safe_dump(data, default_flow_style=False, sort_keys=True) if data else ""
 
 
 class ClusterTask(object):
@@ -238,7 +228,6 @@ class ClusterTask(object):
         self.name = module.params["name"]
         self.roles = module.params["roles"]
         self.nodes = module.params["nodes"]
-        self.changed = False
         self.acted_on = []
         self.diff = {"before": "", "after": ""}
         self.display = None
@@ -297,8 +286,8 @@ class ClusterTask(object):
     def deployed_topology(self):
         """The topology section of meta.yaml, as tiup cluster show-config prints it."""
         try:
-            loaded = yaml.safe_load(self.tiup.show_config(self.name)) or {}
-        except yaml.YAMLError:
+            loaded = yamldoc.load(self.tiup.show_config(self.name)) or {}
+        except yamldoc.YAMLError:
             raise TidbOpsError("TIUP_OUTPUT_INVALID", "tiup cluster show-config printed no YAML")
         return loaded.get("topology", loaded) if isinstance(loaded, dict) else {}
 
@@ -308,17 +297,18 @@ class ClusterTask(object):
                                "topology_file) and version are needed to deploy it" % self.name)
         instances = topo.topology_instances(desired)
         topo.validate_selection(instances, self.roles, self.nodes)
-        self.changed = True
-        self.diff["after"] = dump_yaml(desired)
+        deploy = self.module.act("deploy")
+        self.diff["after"] = yamldoc.dump(desired)
         if state == "started":
+            self.module.act("start")
             self.acted_on = [i for r, i in instances
                              if (not self.roles or r in self.roles) and (not self.nodes or i in self.nodes)]
-        if self.module.check_mode:
+        if not deploy:
             return self.finish()
         fd, path = tempfile.mkstemp(prefix="tidbops-topology-", suffix=".yaml")
         try:
             with os.fdopen(fd, "w") as handle:
-                handle.write(dump_yaml(desired))
+                handle.write(yamldoc.dump(desired))
             self.tiup.deploy(self.name, self.params["version"], path,
                              self.params["ssh_user"], self.params["ssh_identity_file"])
         finally:
@@ -335,9 +325,8 @@ class ClusterTask(object):
         pending = [i for i in self.selected() if is_up(i.get("status")) != want_up]
         if not pending:
             return
-        self.changed = True
         self.acted_on = [i["id"] for i in pending]
-        if self.module.check_mode:
+        if not self.module.act("start" if want_up else "stop"):
             return
         if want_up:
             self.require_pd_if_not_starting_it()
@@ -347,9 +336,8 @@ class ClusterTask(object):
         self.verify(want_up)
 
     def restart(self):
-        self.changed = True
         self.acted_on = [i["id"] for i in self.selected()]
-        if self.module.check_mode:
+        if not self.module.act("restart"):
             return
         self.require_pd_if_not_starting_it()
         self.tiup.restart(self.name, self.roles, self.nodes, self.params["wait_timeout"])
@@ -381,11 +369,10 @@ class ClusterTask(object):
     def ensure_absent(self, exists):
         if not exists:
             return self.finish()
-        self.changed = True
         self.display = self.tiup.display(self.name)
-        self.diff["before"] = dump_yaml(self.deployed_topology())
+        self.diff["before"] = yamldoc.dump(self.deployed_topology())
         self.acted_on = [i["id"] for i in self.display.get("instances", [])]
-        if not self.module.check_mode:
+        if self.module.act("destroy"):
             self.tiup.destroy(self.name, self.params["force"])
             self.display = {}
         return self.finish()
@@ -393,36 +380,32 @@ class ClusterTask(object):
     def finish(self):
         if self.display is None and self.tiup.cluster_exists(self.name):
             self.display = self.tiup.display(self.name)
-        result = dict(changed=self.changed, cluster=self.display or {}, acted_on=self.acted_on,
-                      executed_commands=[c for c in self.tiup.executed_commands
-                                         if " cluster list " not in c and " cluster display " not in c
-                                         and " cluster show-config " not in c])
+        result = self.module.result(cluster=self.display or {}, nodes=self.acted_on,
+                                    commands=[c for c in self.tiup.executed_commands
+                                              if " cluster list " not in c and " cluster display " not in c
+                                              and " cluster show-config " not in c])
         if self.module._diff:
             result["diff"] = self.diff
         return result
 
 
 def main():
-    argument_spec = common_argument_spec(
-        name=dict(type="str", required=True, aliases=["cluster_name"]),
-        state=dict(type="str", default="present",
-                   choices=["present", "started", "stopped", "restarted", "absent"]),
-        version=dict(type="str"),
-        topology=dict(type="dict"),
-        topology_file=dict(type="path"),
-        roles=dict(type="list", elements="str", default=[]),
-        nodes=dict(type="list", elements="str", default=[]),
-        wait_timeout=dict(type="int", default=120),
-        force=dict(type="bool", default=False),
-    )
-    module = TidbOpsModule(argument_spec=argument_spec, supports_check_mode=True,
-                           mutually_exclusive=[["topology", "topology_file"]])
-    if not HAS_YAML:
-        module.fail_json(msg="PyYAML is required", error_code="MISSING_LIBRARY")
-    try:
-        module.exit_json(**ClusterTask(module).run())
-    except TidbOpsError as error:
-        fail(module, error)
+    module = TidbOpsModule(
+        dict(
+            name=dict(type="str", required=True, aliases=["cluster_name"]),
+            state=dict(type="str", default="present",
+                       choices=["present", "started", "stopped", "restarted", "absent"]),
+            version=dict(type="str"),
+            topology=dict(type="dict"),
+            topology_file=dict(type="path"),
+            roles=dict(type="list", elements="str", default=[]),
+            nodes=dict(type="list", elements="str", default=[]),
+            wait_timeout=dict(type="int", default=120),
+            force=dict(type="bool", default=False),
+        ),
+        blocks=("tiup", "ssh"), requires_yaml=True, supports_check_mode=True,
+        mutually_exclusive=[["topology", "topology_file"]])
+    module.run(lambda: ClusterTask(module).run())
 
 
 if __name__ == "__main__":

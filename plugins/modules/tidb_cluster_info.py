@@ -42,7 +42,7 @@ options:
     type: bool
     default: true
 extends_documentation_fragment:
-  - tidbops.manager.common
+  - tidbops.manager.tiup
   - ansible.builtin.action_common_attributes
 
 attributes:
@@ -115,8 +115,7 @@ clusters:
 
 from ansible_collections.tidbops.manager.plugins.module_utils.module import TidbOpsModule
 
-from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
-from ansible_collections.tidbops.manager.plugins.module_utils.specs import common_argument_spec
+from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.tiup import Tiup
 from ansible_collections.tidbops.manager.plugins.module_utils.cluster import topology as topo
 
@@ -138,27 +137,29 @@ def describe(tiup, listed, params):
     return cluster
 
 
-def main():
-    argument_spec = common_argument_spec(
-        name=dict(type="str", aliases=["cluster_name"]),
-        roles=dict(type="list", elements="str", default=[]),
-        nodes=dict(type="list", elements="str", default=[]),
-        status=dict(type="bool", default=True),
-    )
-    module = TidbOpsModule(argument_spec=argument_spec, supports_check_mode=True)
+def report(module):
     params = module.params
-    try:
-        if params["name"] is not None:
-            topo.validate_name(params["name"])
-        tiup = Tiup(module, params["tiup_path"], params["tiup_home"])
-        listed = sorted(tiup.list_clusters(), key=lambda c: c.get("name") or "")
-        if params["name"] is not None:
-            listed = [c for c in listed if c.get("name") == params["name"]]
-            if not listed:
-                raise TidbOpsError("CLUSTER_NOT_FOUND", "cluster %s does not exist" % params["name"])
-        module.exit_json(changed=False, clusters=[describe(tiup, c, params) for c in listed])
-    except TidbOpsError as error:
-        fail(module, error)
+    if params["name"] is not None:
+        topo.validate_name(params["name"])
+    tiup = Tiup(module, params["tiup_path"], params["tiup_home"])
+    listed = sorted(tiup.list_clusters(), key=lambda c: c.get("name") or "")
+    if params["name"] is not None:
+        listed = [c for c in listed if c.get("name") == params["name"]]
+        if not listed:
+            raise TidbOpsError("CLUSTER_NOT_FOUND", "cluster %s does not exist" % params["name"])
+    return dict(changed=False, clusters=[describe(tiup, c, params) for c in listed])
+
+
+def main():
+    module = TidbOpsModule(
+        dict(
+            name=dict(type="str", aliases=["cluster_name"]),
+            roles=dict(type="list", elements="str", default=[]),
+            nodes=dict(type="list", elements="str", default=[]),
+            status=dict(type="bool", default=True),
+        ),
+        blocks=("tiup",), supports_check_mode=True)
+    module.run(report, module)
 
 
 if __name__ == "__main__":

@@ -117,7 +117,9 @@ options:
       - A C(dumpling) binary to run, instead of C(tiup dumpling).
     type: path
 extends_documentation_fragment:
-  - tidbops.manager.common
+  - tidbops.manager.login
+  - tidbops.manager.catalog
+  - tidbops.manager.tiup
   - tidbops.manager.transfer
   - ansible.builtin.action_common_attributes
 attributes:
@@ -245,10 +247,18 @@ transfer:
     reimport_support: true
     size: 1048576
     rows: 20000
-cmd:
-  description: The Dumpling command run, with the one-time password masked.
-  returned: when Dumpling ran
-  type: str
+actions:
+  description: What the task did (in check mode, would do).
+  returned: always
+  type: list
+  elements: str
+  sample: [export]
+  choices: [export, zip, delete]
+commands:
+  description: The Dumpling command lines run, with the one-time password masked.
+  returned: always
+  type: list
+  elements: str
 deleted:
   description: Locations removed with O(state=absent).
   returned: when state is absent
@@ -269,8 +279,7 @@ from ansible_collections.tidbops.manager.plugins.module_utils.tools import dumpl
 from ansible_collections.tidbops.manager.plugins.module_utils.transfer import records as transfers
 from ansible_collections.tidbops.manager.plugins.module_utils.storage.archive import zip_directory
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import open_location
-from ansible_collections.tidbops.manager.plugins.module_utils.specs import common_argument_spec, transfer_options
-from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
+from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.runner import CommandRunner
 from ansible_collections.tidbops.manager.plugins.module_utils.storage.location import parse_location
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import tidb_connect
@@ -288,8 +297,7 @@ class ExportTask(TransferTask):
 
     def finished(self, record):
         if self.params["zip"] and not (record.get("zip_path") and os.path.isfile(record["zip_path"])):
-            self.result["changed"] = True
-            if not self.module.check_mode:
+            if self.module.act("zip"):
                 self.result["transfer"] = transfers.finish(self.catalog, record, zip_path=self.pack(record))
 
     def start(self, record_id, record):
@@ -303,8 +311,8 @@ class ExportTask(TransferTask):
             if record is None and storage.list(""):
                 raise TidbOpsError("TRANSPORT_PATH_NOT_EMPTY", "%s already holds files; export into an empty "
                                    "location" % storage.url, path=storage.url)
-            self.result.update(changed=True, transfer=record or {})
-            if self.module.check_mode:
+            self.result["transfer"] = record or {}
+            if not self.module.act("export"):
                 return
             with self.running(record_id, record, storage.url, storage.kind, file_type=self.params["file_type"],
                               reimport_support=not self.params["sql"]) as record:
@@ -335,7 +343,7 @@ class ExportTask(TransferTask):
                 argv = tool.argv + dumpling.dumpling_argv(self.params, url, user, password, log_file)
                 result = CommandRunner(self.module).run(argv, env=env, secret_env=secret_env,
                                                         argv_secrets=[password], cwd=work)
-                self.result["cmd"] = result.cmd
+                self.result["commands"].append(result.cmd)
                 rows = dumpling.outcome(result, read_text(log_file), [password])
             fields = dict(size=storage.size(""), rows=rows)
             if self.params["zip"]:
@@ -368,9 +376,14 @@ def validate(params):
     check_common(params)
 
 
+def run(module):
+    validate(module.params)  # nothing is read or written for bad input
+    return ExportTask(module).run()
+
+
 def main():
     module = TidbOpsModule(
-        argument_spec=common_argument_spec(
+        dict(
             cluster=dict(type="str", required=True),
             name=dict(type="str", aliases=["id"]),
             state=dict(type="str", default="present", choices=["present", "absent"]),
@@ -389,14 +402,10 @@ def main():
             zip=dict(type="bool", default=False),
             zip_name=dict(type="str", default="data.zip"),
             dumpling_path=dict(type="path"),
-            **transfer_options()
         ),
-        supports_check_mode=True)
-    try:
-        validate(module.params)
-        module.exit_json(**ExportTask(module).run())
-    except TidbOpsError as error:
-        fail(module, error)
+        required_if=[("state", "absent", ("name",))],
+        blocks=("login", "catalog", "tiup", "transfer"), supports_check_mode=True)
+    module.run(run, module)
 
 
 if __name__ == "__main__":

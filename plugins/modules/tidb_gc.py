@@ -36,7 +36,8 @@ options:
     type: str
     default: 720h
 extends_documentation_fragment:
-  - tidbops.manager.common
+  - tidbops.manager.login
+  - tidbops.manager.catalog
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -96,8 +97,7 @@ error_code:
 from ansible_collections.tidbops.manager.plugins.module_utils.module import TidbOpsModule
 
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import open_catalog
-from ansible_collections.tidbops.manager.plugins.module_utils.specs import common_argument_spec
-from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
+from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import (
     get_gc_life_time, parse_go_duration, set_gc_life_time, tidb_connect)
 
@@ -106,61 +106,60 @@ KIND = "gc-hold"
 
 def hold(module, catalog, connection, current, record):
     wanted = module.params["life_time"]
-    changed = record is None or parse_go_duration(current) != parse_go_duration(wanted)
     original = record["original"] if record else current
-    if changed and not module.check_mode:
-        if record is None:
-            # Saved before the change: a failure after this point still knows what to restore.
-            catalog.put(KIND, dict(id=module.params["cluster"], cluster=module.params["cluster"],
-                                   original=current, held=wanted))
-        set_gc_life_time(connection, wanted)
-    after = wanted if changed else current
-    if changed and not module.check_mode:
-        after = get_gc_life_time(connection)
-    return changed, after, original, True
+    if record is not None and parse_go_duration(current) == parse_go_duration(wanted):
+        return current, original, True
+    if not module.act("hold"):
+        return wanted, original, True
+    if record is None:
+        # Saved before the change: a failure after this point still knows what to restore.
+        catalog.put(KIND, dict(id=module.params["cluster"], cluster=module.params["cluster"],
+                               original=current, held=wanted))
+    set_gc_life_time(connection, wanted)
+    return get_gc_life_time(connection), original, True
 
 
 def release(module, catalog, connection, current, record):
     if record is None:
-        return False, current, None, False
-    if not module.check_mode:
-        if parse_go_duration(current) != parse_go_duration(record["original"]):
-            set_gc_life_time(connection, record["original"])
-        catalog.delete(KIND, module.params["cluster"])
-        return True, get_gc_life_time(connection), None, False
-    return True, record["original"], None, False
+        return current, None, False
+    if not module.act("release"):
+        return record["original"], None, False
+    if parse_go_duration(current) != parse_go_duration(record["original"]):
+        set_gc_life_time(connection, record["original"])
+    catalog.delete(KIND, module.params["cluster"])
+    return get_gc_life_time(connection), None, False
+
+
+def run(module):
+    params = module.params
+    seconds = parse_go_duration(params["life_time"])
+    if not 600 <= seconds <= 8760 * 3600:
+        raise TidbOpsError("INVALID_ARGUMENT", "life_time must be between 10m and 8760h, not %s"
+                           % params["life_time"])
+    catalog = open_catalog(params)
+    record = catalog.find(KIND, params["cluster"])
+    connection = tidb_connect(params)
+    try:
+        current = get_gc_life_time(connection)
+        action = hold if params["state"] == "held" else release
+        after, original, held = action(module, catalog, connection, current, record)
+    finally:
+        connection.close()
+    result = module.result(gc_life_time=after, original=original, held=held)
+    if module._diff:
+        result["diff"] = dict(before="tidb_gc_life_time: %s\n" % current, after="tidb_gc_life_time: %s\n" % after)
+    return result
 
 
 def main():
     module = TidbOpsModule(
-        argument_spec=common_argument_spec(
+        dict(
             cluster=dict(type="str", required=True),
             state=dict(type="str", default="held", choices=["held", "released"]),
             life_time=dict(type="str", default="720h"),
         ),
-        supports_check_mode=True)
-    params = module.params
-    connection = None
-    try:
-        seconds = parse_go_duration(params["life_time"])
-        if not 600 <= seconds <= 8760 * 3600:
-            raise TidbOpsError("INVALID_ARGUMENT", "life_time must be between 10m and 8760h, not %s"
-                               % params["life_time"])
-        catalog = open_catalog(params)
-        record = catalog.find(KIND, params["cluster"])
-        connection = tidb_connect(params)
-        current = get_gc_life_time(connection)
-        action = hold if params["state"] == "held" else release
-        changed, after, original, held = action(module, catalog, connection, current, record)
-    except TidbOpsError as error:
-        fail(module, error)
-    finally:
-        if connection is not None:
-            connection.close()
-    result = dict(changed=changed, gc_life_time=after, original=original, held=held)
-    if module._diff:
-        result["diff"] = dict(before="tidb_gc_life_time: %s\n" % current, after="tidb_gc_life_time: %s\n" % after)
-    module.exit_json(**result)
+        blocks=("login", "catalog"), supports_check_mode=True)
+    module.run(run, module)
 
 
 if __name__ == "__main__":

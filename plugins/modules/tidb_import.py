@@ -170,10 +170,11 @@ options:
       - A C(tidb-lightning) binary to run, instead of C(tiup tidb-lightning).
     type: path
 extends_documentation_fragment:
-  - tidbops.manager.common
+  - tidbops.manager.login
+  - tidbops.manager.catalog
+  - tidbops.manager.tiup
   - tidbops.manager.transfer
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.flow
 attributes:
   action:
     support: full
@@ -298,10 +299,18 @@ transfer:
     status: finished
     rows: 20000
     tables: [shop.items]
-cmd:
-  description: The Lightning command run.
-  returned: when Lightning ran
-  type: str
+actions:
+  description: What the task did (in check mode, would do).
+  returned: always
+  type: list
+  elements: str
+  sample: [import]
+  choices: [import, delete]
+commands:
+  description: The Lightning command lines run.
+  returned: always
+  type: list
+  elements: str
 error_code:
   description: A stable code for the failure (see docs/error-codes.md).
   returned: failure
@@ -319,8 +328,7 @@ from ansible_collections.tidbops.manager.plugins.module_utils.transfer import re
 from ansible_collections.tidbops.manager.plugins.module_utils.storage.archive import check_archive, unzip
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.brie import quote_identifier
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import open_location
-from ansible_collections.tidbops.manager.plugins.module_utils.specs import common_argument_spec, transfer_options
-from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
+from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.runner import CommandRunner
 from ansible_collections.tidbops.manager.plugins.module_utils.storage.location import parse_location, remove_path
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import run_sql, tidb_connect
@@ -345,8 +353,8 @@ class ImportTask(TransferTask):
             if self.params["method"] == "lightning" else None
         connection = tidb_connect(self.params)  # an unreachable cluster fails before anything is written
         try:
-            self.result.update(changed=True, transfer=record or {})
-            if self.module.check_mode:
+            self.result["transfer"] = record or {}
+            if not self.module.act("import"):
                 return
             with self.running(record_id, record, location, storage_type, method=self.params["method"],
                               source_export=source_export, tables=[], jobs={}) as record:
@@ -424,7 +432,7 @@ class ImportTask(TransferTask):
             result = CommandRunner(self.module).run(
                 argv, env=env, secret_env=secret_env, cwd=work,
                 secret_files={TOML_PLACEHOLDER: ("tidb-lightning.toml", lightning.render_toml(config))})
-        self.result["cmd"] = result.cmd
+        self.result["commands"].append(result.cmd)
         lightning.outcome(result, read_text(log_file))
 
     def tables_done(self, record, done):
@@ -515,9 +523,14 @@ def validate(params):
     check_common(params)
 
 
+def run(module):
+    validate(module.params)  # nothing is read or written for bad input
+    return ImportTask(module).run()
+
+
 def main():
     module = TidbOpsModule(
-        argument_spec=common_argument_spec(
+        dict(
             cluster=dict(type="str", required=True),
             name=dict(type="str", aliases=["id"]),
             state=dict(type="str", default="present", choices=["present", "absent"]),
@@ -543,16 +556,12 @@ def main():
             threads=dict(type="int"),
             timeout=dict(type="int", default=86400),
             lightning_path=dict(type="path"),
-            **transfer_options()
         ),
-        supports_check_mode=True)
+        required_if=[("state", "absent", ("name",))],
+        blocks=("login", "catalog", "tiup", "transfer"), supports_check_mode=True)
     if module.params["csv"]:
         module.params["csv"] = dict((k, v) for k, v in module.params["csv"].items() if v is not None)
-    try:
-        validate(module.params)
-        module.exit_json(**ImportTask(module).run())
-    except TidbOpsError as error:
-        fail(module, error)
+    module.run(run, module)
 
 
 if __name__ == "__main__":

@@ -41,7 +41,7 @@ options:
     type: bool
     default: false
 extends_documentation_fragment:
-  - tidbops.manager.common
+  - tidbops.manager.login
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -110,8 +110,7 @@ import re
 
 from ansible_collections.tidbops.manager.plugins.module_utils.module import TidbOpsModule
 
-from ansible_collections.tidbops.manager.plugins.module_utils.specs import common_argument_spec
-from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
+from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import (
     is_read_only, run_sql, tidb_connect)
 
@@ -150,22 +149,13 @@ def plain(value):
     return value
 
 
-def main():
-    argument_spec = common_argument_spec(
-        query=dict(type="raw", required=True),
-        positional_args=dict(type="list", elements="raw"),
-        named_args=dict(type="dict"),
-        single_transaction=dict(type="bool", default=False),
-    )
-    module = TidbOpsModule(argument_spec=argument_spec, supports_check_mode=True,
-                           mutually_exclusive=[["positional_args", "named_args"]])
+def run(module):
     params = module.params
     args = params["positional_args"] or params["named_args"]
     result = dict(changed=False, query_result=[], rowcount=[], executed_queries=[], sql_warnings=[])
-    connection = None
+    queries = statements(params["query"])
+    connection = tidb_connect(params)
     try:
-        queries = statements(params["query"])
-        connection = tidb_connect(params)
         if params["single_transaction"]:
             connection.begin()
         for statement in queries:
@@ -183,14 +173,27 @@ def main():
         if params["single_transaction"]:
             connection.commit()
     except TidbOpsError as error:
-        if connection is not None and params["single_transaction"]:
+        if params["single_transaction"]:
             connection.rollback()
             result["changed"] = False
-        fail(module, error, **result)
+        error.details.update(result)  # what ran before the failure
+        raise
     finally:
-        if connection is not None:
-            connection.close()
-    module.exit_json(**result)
+        connection.close()
+    return result
+
+
+def main():
+    module = TidbOpsModule(
+        dict(
+            query=dict(type="raw", required=True),
+            positional_args=dict(type="list", elements="raw"),
+            named_args=dict(type="dict"),
+            single_transaction=dict(type="bool", default=False),
+        ),
+        blocks=("login",), supports_check_mode=True,
+        mutually_exclusive=[["positional_args", "named_args"]])
+    module.run(run, module)
 
 
 if __name__ == "__main__":

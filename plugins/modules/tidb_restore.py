@@ -74,7 +74,8 @@ options:
     type: int
     default: 86400
 extends_documentation_fragment:
-  - tidbops.manager.common
+  - tidbops.manager.login
+  - tidbops.manager.catalog
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -140,8 +141,7 @@ from ansible_collections.tidbops.manager.plugins.module_utils.tools.brie import 
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.store import format_time
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import (
     cluster_lock, open_catalog, open_location)
-from ansible_collections.tidbops.manager.plugins.module_utils.specs import common_argument_spec
-from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
+from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import tidb_connect
 
 KIND = "restore"
@@ -218,7 +218,7 @@ def run(module):
     backup, target = resolve_source(catalog, params)
     name = params["name"] or "%s-to-%s" % (backup.get("id") or "path", params["cluster"])
     existing = catalog.find(KIND, name)
-    result = dict(changed=False, restore=existing or {})
+    result = dict(restore=existing or {})
     if existing and existing["status"] == "finished":
         if params["verify"]:
             connection = tidb_connect(params)
@@ -227,10 +227,9 @@ def run(module):
             finally:
                 connection.close()
             result.update(verified=not differences, differences=differences)
-        return result
-    result["changed"] = True
-    if module.check_mode:
-        return result
+        return module.result(**result)
+    if not module.act("restore"):
+        return module.result(**result)
 
     record = dict(id=name, cluster=params["cluster"], backup_id=backup.get("id"), path=target.url,
                   status="processing", start_time=format_time(catalog.now()), end_time=None,
@@ -243,12 +242,12 @@ def run(module):
     finally:
         connection.close()
     result["restore"] = record
-    return result
+    return module.result(**result)
 
 
 def main():
     module = TidbOpsModule(
-        argument_spec=common_argument_spec(
+        dict(
             cluster=dict(type="str", required=True),
             backup=dict(type="str", aliases=["backup_id"]),
             path=dict(type="str"),
@@ -263,11 +262,8 @@ def main():
         ),
         mutually_exclusive=[["backup", "path"], ["databases", "tables"]],
         required_one_of=[["backup", "path"]],
-        supports_check_mode=True)
-    try:
-        module.exit_json(**run(module))
-    except TidbOpsError as error:
-        fail(module, error)
+        blocks=("login", "catalog"), supports_check_mode=True)
+    module.run(run, module)
 
 
 if __name__ == "__main__":

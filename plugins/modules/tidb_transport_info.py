@@ -56,7 +56,7 @@ options:
     type: int
     default: 0
 extends_documentation_fragment:
-  - tidbops.manager.common
+  - tidbops.manager.catalog
   - ansible.builtin.action_common_attributes
 attributes:
   check_mode:
@@ -117,14 +117,21 @@ from ansible_collections.tidbops.manager.plugins.module_utils.module import Tidb
 
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import (
     check_paging, open_catalog, records_of)
-from ansible_collections.tidbops.manager.plugins.module_utils.specs import common_argument_spec
-from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError, fail
 from ansible_collections.tidbops.manager.plugins.module_utils.transfer.records import KIND, filter_transfers
+
+
+def report(params):
+    check_paging(params["limit"], params["offset"])
+    records = records_of(open_catalog(params), KIND, params["name"])
+    matching = filter_transfers(records, cluster=params["cluster"], transport_type=params["type"],
+                                status=params["status"], reimport=params["reimport"])
+    page = matching[params["offset"]:params["offset"] + params["limit"]]
+    return dict(changed=False, transfers=page, total=len(matching))
 
 
 def main():
     module = TidbOpsModule(
-        argument_spec=common_argument_spec(
+        dict(
             cluster=dict(type="str"),
             name=dict(type="str", aliases=["id"]),
             type=dict(type="str", choices=["export", "import"]),
@@ -133,18 +140,8 @@ def main():
             limit=dict(type="int", default=100),
             offset=dict(type="int", default=0),
         ),
-        supports_check_mode=True)
-    params = module.params
-    try:
-        check_paging(params["limit"], params["offset"])
-        catalog = open_catalog(params)
-        records = records_of(catalog, KIND, params["name"])
-        matching = filter_transfers(records, cluster=params["cluster"], transport_type=params["type"],
-                                    status=params["status"], reimport=params["reimport"])
-        page = matching[params["offset"]:params["offset"] + params["limit"]]
-        module.exit_json(changed=False, transfers=page, total=len(matching))
-    except TidbOpsError as error:
-        fail(module, error)
+        blocks=("catalog",), supports_check_mode=True)
+    module.run(report, module.params)
 
 
 if __name__ == "__main__":

@@ -47,3 +47,27 @@ def test_every_argument_error_has_an_error_code(playbook, ansible_env, tmp_path)
     assert SECRET not in run.stdout + run.stderr
     with open(ansible_env["ANSIBLE_LOG_PATH"]) as log:
         assert SECRET not in log.read()
+
+
+def test_group_defaults_reach_only_the_modules_that_take_them(playbook, tmp_path):
+    """group/tidbops.manager.all may hold every family's options; each module gets its own blocks'
+    (a catalog module is not refused for the DM address or the SQL login), while the same
+    foreign option written on the task is refused."""
+    catalog = tmp_path / "catalog"
+    catalog.mkdir()
+    defaults = dict(catalog=str(catalog), login_host="127.0.0.9", login_password=SECRET, s3_secret_key=SECRET,
+                    dm_master_url=["http://127.0.0.9:8261"], tiup_home=str(tmp_path / "tiup"), ssh_user="tidb")
+    tasks = [{"name": "defaults", "tidbops.manager.tidb_backup_info": {}},
+             {"name": "on the task", "tidbops.manager.tidb_backup_info": {"dm_timeout": 5},
+              "ignore_errors": True}]
+    play = dict(hosts="localhost", gather_facts=False, tasks=tasks,
+                module_defaults={"group/tidbops.manager.all": "{{ shared }}"}, vars=dict(shared=defaults))
+    path = tmp_path / "defaults.yml"
+    path.write_text(yaml.safe_dump([play]))
+    run = playbook(str(path))
+    results = dict(run.results)
+    assert results["defaults"].get("failed") is not True, results["defaults"]
+    assert results["defaults"]["backups"] == [] and results["defaults"]["total"] == 0
+    refused = results["on the task"]
+    assert refused["failed"] and refused["error_code"] == "INVALID_ARGUMENT" and "dm_timeout" in refused["msg"]
+    assert SECRET not in str(results) + run.stdout + run.stderr

@@ -54,7 +54,7 @@ def test_lifecycle(playbook, topology, sandbox):
 
     assert run.task("Stop one TiKV in check mode")["changed"] is True
     stop = run.task("Stop one TiKV")
-    assert stop["changed"] is True and stop["acted_on"] == [tikv_node]
+    assert stop["changed"] is True and stop["nodes"] == [tikv_node]
     assert instance(run.task("Status with one TiKV down"), tikv_node)["status"] == "Down"
     others = [i for i in run.task("Status with one TiKV down")["clusters"][0]["instances"]
               if i["id"] != tikv_node]
@@ -63,7 +63,7 @@ def test_lifecycle(playbook, topology, sandbox):
 
     assert run.task("Start the whole cluster in check mode")["changed"] is True
     start = run.task("Start the whole cluster")
-    assert start["changed"] is True and start["acted_on"] == [tikv_node]
+    assert start["changed"] is True and start["nodes"] == [tikv_node]
     info_up = run.task("Status with every instance up")["clusters"][0]
     assert [i["role"] for i in info_up["instances"]] == ["tikv"] * 3
     assert info_up["status_counts"] == {"Up": 3}

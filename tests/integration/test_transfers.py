@@ -259,7 +259,7 @@ def test_password_never_in_argv(transfer, clusters, tmp_path):
     assert imported["changed"] is True, imported.get("msg")
     assert [argv for argv in watcher.seen if "tidb-lightning" in argv and "--config" in argv]
     assert not [argv for argv in watcher.seen if clusters["password"] in argv]
-    assert "-p ********" in exported["cmd"]
+    assert "-p ********" in exported["commands"][0]
 
 
 def test_import_killed_half_way_resumes_without_duplicates(transfer, clusters, tmp_path, ansible_env, sandbox):

@@ -26,17 +26,15 @@ class TransferTask(object):
         self.params = module.params
         self.cluster = module.params["cluster"]
         self.catalog = open_catalog(module.params)
-        self.result = dict(changed=False, transfer={})
+        self.result = dict(transfer={}, commands=[])
 
     def run(self):
         name = self.params["name"]
         if self.params["state"] == "absent":
-            if not name:
-                raise TidbOpsError("INVALID_ARGUMENT", "name is needed to delete an %s" % self.TYPE)
-            self.absent(name)
+            self.absent(name)  # the module requires a name for state absent
         else:
             self.present(name or self.catalog.now().strftime("%Y-%m-%d-%H-%M-%S-" + self.TYPE))
-        return self.result
+        return self.module.result(**self.result)
 
     def present(self, record_id):
         """A finished transfer of that name is reported (finished()); any other is started, or
@@ -93,8 +91,8 @@ class TransferTask(object):
         if record is None:
             self.result["deleted"] = []
             return
-        self.result.update(changed=True, transfer=record, deleted=[])
-        if not self.module.check_mode:
+        self.result.update(transfer=record, deleted=[])
+        if self.module.act("delete"):
             self.result["deleted"] = transfers.delete_transfer(self.catalog, record, self.data_storage(record),
                                                                self.params["delete_data"])
 

@@ -1,0 +1,55 @@
+"""module_defaults' shared options reach only the modules that take them."""
+
+import glob
+import os
+import re
+
+import pytest
+
+from ansible_collections.tidbops.manager.plugins.module_utils.specs import BLOCKS, secret_names
+from ansible_collections.tidbops.manager.plugins.plugin_utils.defaults import (
+    MODULES_DIR, defaulted_names, foreign_options, module_blocks, without_foreign_defaults)
+
+MODULES = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(MODULES_DIR, "*.py")))
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_the_documented_blocks_are_the_blocks_the_module_takes(module):
+    with open(os.path.join(MODULES_DIR, module + ".py")) as handle:
+        declared = re.search(r"blocks=\(([^)]*)\)", handle.read()).group(1)
+    assert module_blocks(module) == set(re.findall(r'"(\w+)"', declared))
+
+
+def test_each_module_takes_only_what_it_uses():
+    assert module_blocks("tidb_query") == {"login"}
+    assert module_blocks("dm_task") == {"dm"}
+    assert module_blocks("tidb_cluster") == {"tiup", "ssh"}
+    assert module_blocks("tidb_import") == {"login", "catalog", "tiup", "transfer"}
+
+
+def test_foreign_options_are_those_of_the_other_blocks_aliases_included():
+    foreign = foreign_options({"login"})
+    assert {"dm_master_url", "catalog", "s3_secret_key", "tiup_home", "ssh_user", "work_dir"} <= foreign
+    assert not foreign & {"login_host", "login_password", "ssl_ca"}
+    assert foreign_options(set(BLOCKS)) == set()
+
+
+def test_defaulted_names_reads_groups_modules_and_templated_entries():
+    defaults = [{"group/tidbops.manager.all": "{{ tidbops_defaults }}"},
+                {"tidbops.manager.tidb_query": {"login_port": 4001}, "group/other": "not a dict"}]
+    templated = {"{{ tidbops_defaults }}": {"catalog": "/c", "dm_master_url": ["http://m:8261"]}}
+    names = defaulted_names(defaults, lambda value: templated.get(value, value))
+    assert names == {"catalog", "dm_master_url", "login_port"}
+    assert defaulted_names(None, str) == set()
+    assert defaulted_names({"group/tidbops.manager.dm": {"dm_timeout": 5}}, str) == {"dm_timeout"}
+
+
+def test_only_defaulted_foreign_options_are_dropped():
+    args = dict(query="SELECT 1", login_host="h", catalog="/c", dm_master_url=["u"], s3_secret_key="k")
+    kept = without_foreign_defaults(args, {"login"}, defaulted={"login_host", "catalog", "s3_secret_key"})
+    # dm_master_url was written on the task itself: it stays, and the module refuses it.
+    assert kept == dict(query="SELECT 1", login_host="h", dm_master_url=["u"])
+
+
+def test_every_secret_of_every_block_is_known_to_the_module_class():
+    assert {"login_password", "s3_access_key", "s3_secret_key", "s3_session_token"} <= secret_names()
