@@ -47,7 +47,7 @@ class ActionModule(ModuleAction):
         limit = int(args.get("max_file_size") or DEFAULT_MAX_FILE_SIZE)
         size = os.path.getsize(local)
         if size > limit:
-            return dict(failed=True, error_code="TRANSPORT_FILE_SIZE_INVALID", size=size, limit=limit,
+            return dict(failed=True, error_code="TRANSFER_FILE_SIZE_INVALID", size=size, limit=limit,
                         msg="archive %s is %d bytes, over the limit of %d bytes; nothing was sent"
                             % (local, size, limit))
         remote = self._connection._shell.join_path(self._connection._shell.tmpdir, os.path.basename(local))

@@ -32,7 +32,7 @@ options:
   wait:
     description:
       - When every transfer slot is taken, wait for one (up to O(wait_timeout) seconds) instead of failing
-        with C(TRANSPORT_LIMIT_REACHED).
+        with C(TRANSFER_LIMIT_REACHED).
     type: bool
     default: false
   wait_timeout:

@@ -60,12 +60,12 @@ ERROR_CODES = {
     "RESTORE_TABLES_EXIST": "The target cluster already has tables the backup holds; BR does not overwrite them.",
     "RESTORE_VERIFY_FAILED": "The restored tables' checksums differ from those recorded at backup time.",
     # Import and export
-    "TRANSPORT_LIMIT_REACHED": "Every transfer slot of the cluster is held by another import or export job.",
-    "TRANSPORT_RECORD_NOT_FOUND": "No transport (import/export) record has that id.",
-    "TRANSPORT_RECORD_INVALID": "The transport record cannot be used for this operation, or has invalid fields.",
-    "TRANSPORT_FILE_SIZE_INVALID": "A file or archive is over the size limit (2 GiB unless set otherwise), or its size is unreadable.",
-    "TRANSPORT_JOB_RUNNING": "The import or export of that name is running now in another process; a second run would duplicate it.",
-    "TRANSPORT_PATH_NOT_EMPTY": "The export destination already holds files that no record of this export accounts for.",
+    "TRANSFER_LIMIT_REACHED": "Every transfer slot of the cluster is held by another import or export job.",
+    "TRANSFER_RECORD_NOT_FOUND": "No transfer (import/export) record has that id.",
+    "TRANSFER_RECORD_INVALID": "The transfer record cannot be used for this operation, or has invalid fields.",
+    "TRANSFER_FILE_SIZE_INVALID": "A file or archive is over the size limit (2 GiB unless set otherwise), or its size is unreadable.",
+    "TRANSFER_JOB_RUNNING": "The import or export of that name is running now in another process; a second run would duplicate it.",
+    "TRANSFER_PATH_NOT_EMPTY": "The export destination already holds files that no record of this export accounts for.",
     "EXPORT_ACCOUNT_FAILED": "The one-time account Dumpling logs in with could not be created (login_user needs CREATE USER and GRANT OPTION).",
     "EXPORT_FAILED": "Dumpling failed.",
     "IMPORT_SOURCE_INVALID": "The import source is missing, unreadable, or holds no data files Lightning or IMPORT INTO can use.",
@@ -112,4 +112,3 @@ class TidbOpsError(Exception):
         result["msg"] = self.msg
         result["error_code"] = self.code
         return result
-

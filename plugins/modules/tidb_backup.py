@@ -250,6 +250,7 @@ from ansible_collections.tidbops.manager.plugins.module_utils.backup.records imp
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.brie import (
     BrieTarget, backup_statement, checksums, kill_query, run_brie, running_task, user_tables, validate_tables)
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.store import format_time
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog import kinds
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import (
     cluster_lock, open_catalog, open_location)
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
@@ -391,7 +392,7 @@ class BackupTask(object):
     # -- auto ------------------------------------------------------------------------------
 
     def auto(self):
-        strategy = self.catalog.find("strategy", self.cluster)
+        strategy = self.catalog.find(kinds.STRATEGY, self.cluster)
         if strategy is None:
             raise TidbOpsError("BACKUP_STRATEGY_INVALID", "cluster %s has no backup strategy; set one with "
                                "tidbops.manager.tidb_backup_strategy" % self.cluster)

@@ -173,9 +173,10 @@ from ansible_collections.tidbops.manager.plugins.module_utils.module import Tidb
 
 from ansible_collections.tidbops.manager.plugins.module_utils import yamldoc
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import open_catalog
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog import kinds
 from ansible_collections.tidbops.manager.plugins.module_utils.backup import schedule as backup_schedule
 
-KIND = "strategy"
+KIND = kinds.STRATEGY
 FIELDS = ("id", "cluster", "weekdays", "period", "start_hour", "end_hour", "max_backups",
           "max_age", "timezone")
 

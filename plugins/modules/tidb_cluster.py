@@ -217,7 +217,6 @@ def load_topology(module):
     return params["topology"]
 
 
-
 class ClusterTask(object):
     """One run of the module: read state, decide, act, report."""
 

@@ -9,11 +9,11 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 ---
 module: tidb_export
-short_description: Export data from a TiDB cluster with Dumpling, keeping a transport record
+short_description: Export data from a TiDB cluster with Dumpling, keeping a transfer record
 version_added: "0.2.0"
 description:
   - V(present) runs Dumpling (C(tiup dumpling) or a C(dumpling) binary) against a TiDB server of the
-    cluster and writes SQL or CSV files to a local/NFS directory or an S3 prefix, with a transport
+    cluster and writes SQL or CSV files to a local/NFS directory or an S3 prefix, with a transfer
     record in the catalog (TiUniManager's C(DataTransportRecord)). The export is keyed by O(name);
     when a finished export of that name exists the module reports it and changes nothing.
   - A record left V(processing) by a job that died, or a V(failed) one, is exported again into the
@@ -23,7 +23,7 @@ description:
   - V(absent) deletes the record with the export's local files and working directory; S3 objects
     only with O(delete_data=true).
   - At most O(max_concurrent_transfers) imports and exports run on a cluster at once (slots in the
-    catalog); the next one fails with C(TRANSPORT_LIMIT_REACHED), or waits with O(wait=true).
+    catalog); the next one fails with C(TRANSFER_LIMIT_REACHED), or waits with O(wait=true).
 options:
   cluster:
     description:
@@ -141,7 +141,7 @@ notes:
   - The number of rows comes from Dumpling's C(backup success summary) log line.
 seealso:
   - module: tidbops.manager.tidb_import
-  - module: tidbops.manager.tidb_transport_info
+  - module: tidbops.manager.tidb_transfer_info
   - name: Dumpling
     description: Dumpling's documentation.
     link: https://docs.pingcap.com/tidb/stable/dumpling-overview
@@ -190,7 +190,7 @@ EXAMPLES = r'''
 
 RETURN = r'''
 transfer:
-  description: The export's transport record (in check mode, as it is now).
+  description: The export's transfer record (in check mode, as it is now).
   returned: always
   type: dict
   contains:
@@ -268,7 +268,7 @@ error_code:
   description: A stable code for the failure (see docs/error-codes.md).
   returned: failure
   type: str
-  sample: TRANSPORT_LIMIT_REACHED
+  sample: TRANSFER_LIMIT_REACHED
 '''
 
 import os
@@ -309,7 +309,7 @@ class ExportTask(TransferTask):
         connection = tidb_connect(self.params)  # an unreachable cluster fails before anything is written
         try:
             if record is None and storage.list(""):
-                raise TidbOpsError("TRANSPORT_PATH_NOT_EMPTY", "%s already holds files; export into an empty "
+                raise TidbOpsError("TRANSFER_PATH_NOT_EMPTY", "%s already holds files; export into an empty "
                                    "location" % storage.url, path=storage.url)
             self.result["transfer"] = record or {}
             if not self.module.act("export"):

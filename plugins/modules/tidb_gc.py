@@ -97,11 +97,12 @@ error_code:
 from ansible_collections.tidbops.manager.plugins.module_utils.module import TidbOpsModule
 
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import open_catalog
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog import kinds
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import (
     get_gc_life_time, parse_go_duration, set_gc_life_time, tidb_connect)
 
-KIND = "gc-hold"
+KIND = kinds.GC_HOLD
 
 
 def hold(module, catalog, connection, current, record):

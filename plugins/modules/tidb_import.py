@@ -9,11 +9,11 @@ __metaclass__ = type
 DOCUMENTATION = r'''
 ---
 module: tidb_import
-short_description: Import data into a TiDB cluster with TiDB Lightning or IMPORT INTO, keeping a transport record
+short_description: Import data into a TiDB cluster with TiDB Lightning or IMPORT INTO, keeping a transfer record
 version_added: "0.2.0"
 description:
   - V(present) imports Dumpling-format data (SQL or CSV files, schema files optional) into the
-    cluster and keeps a transport record in the catalog. The import is keyed by O(name); when a
+    cluster and keeps a transfer record in the catalog. The import is keyed by O(name); when a
     finished import of that name exists the module reports it and changes nothing.
   - The data comes from an V(s3://) URL or a directory (O(source)), a zip archive (O(archive), sent
     from the controller unless O(remote_src=true)), or a finished export's record (O(from_export),
@@ -57,7 +57,7 @@ options:
         or, with O(remote_src=true), on the managed node. It is unpacked into the job's working
         directory; an archive with entries that would leave it (absolute names, C(..), links) is
         refused with C(IMPORT_ARCHIVE_INVALID), one over O(max_file_size) with
-        C(TRANSPORT_FILE_SIZE_INVALID), before anything is written.
+        C(TRANSFER_FILE_SIZE_INVALID), before anything is written.
     type: path
   remote_src:
     description:
@@ -175,6 +175,7 @@ extends_documentation_fragment:
   - tidbops.manager.tiup
   - tidbops.manager.transfer
   - ansible.builtin.action_common_attributes
+  - ansible.builtin.action_common_attributes.flow
 attributes:
   action:
     support: full
@@ -198,7 +199,7 @@ notes:
   - C(rows) in the record is the number of rows the imported tables hold afterwards.
 seealso:
   - module: tidbops.manager.tidb_export
-  - module: tidbops.manager.tidb_transport_info
+  - module: tidbops.manager.tidb_transfer_info
   - name: TiDB Lightning
     description: TiDB Lightning's configuration.
     link: https://docs.pingcap.com/tidb/stable/tidb-lightning-configuration
@@ -244,7 +245,7 @@ EXAMPLES = r'''
 
 RETURN = r'''
 transfer:
-  description: The import's transport record (in check mode, as it is now).
+  description: The import's transfer record (in check mode, as it is now).
   returned: always
   type: dict
   contains:
@@ -369,10 +370,10 @@ class ImportTask(TransferTask):
         if params["from_export"]:
             export = transfers.get_record(self.catalog, params["from_export"])
             if export.get("type") != "export" or not transfers.reimportable(export):
-                raise TidbOpsError("TRANSPORT_RECORD_INVALID", "%s cannot be imported again: it is a %s %s record%s"
+                raise TidbOpsError("TRANSFER_RECORD_INVALID", "%s cannot be imported again: it is a %s %s record%s"
                                    % (export["id"], export.get("status"), export.get("type"),
                                       "" if export.get("reimport_support") else " without re-import support "
-                                      "(a sql export)"), transport=export)
+                                      "(a sql export)"), transfer=export)
             location = export["path"]
         elif params["archive"]:
             if not os.path.isfile(params["archive"]):
@@ -486,7 +487,7 @@ class ImportTask(TransferTask):
                                  progress=lambda row, key=key: self.report_progress(record, key, row))
 
     def report_progress(self, record, key, row):
-        """Keep each table's job status and imported rows in the record, for tidb_transport_info."""
+        """Keep each table's job status and imported rows in the record, for tidb_transfer_info."""
         progress = dict(status=row.get("Status"), imported_rows=row.get("Imported_Rows"))
         if record.setdefault("progress", {}).get(key) != progress:
             record["progress"][key] = progress

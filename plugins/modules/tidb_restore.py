@@ -139,12 +139,13 @@ from ansible_collections.tidbops.manager.plugins.module_utils.backup.records imp
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.brie import (
     RECORD_COPY, BrieTarget, checksums, restore_statement, run_brie, validate_tables)
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.store import format_time
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog import kinds
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import (
     cluster_lock, open_catalog, open_location)
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import tidb_connect
 
-KIND = "restore"
+KIND = kinds.RESTORE
 
 
 def resolve_source(catalog, params):

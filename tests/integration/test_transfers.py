@@ -235,7 +235,7 @@ def test_filtered_and_sql_exports(transfer, clusters, tmp_path):
     assert len(lines) == 26 and lines[1].startswith("1,")  # a header and 25 rows
 
     _run, refused = transfer("import", dst, name="from-query", from_export="query")
-    assert refused.get("failed") and refused["error_code"] == "TRANSPORT_RECORD_INVALID"
+    assert refused.get("failed") and refused["error_code"] == "TRANSFER_RECORD_INVALID"
     _run, info = transfer("import", dst, name="only-crm-in", source=filtered["transfer"]["path"])
     assert info["changed"] is True and count(dst["port"], "crm.people") == 2
     assert sql(dst["port"], "SHOW DATABASES LIKE 'shop'") == ()
@@ -285,12 +285,12 @@ def test_import_killed_half_way_resumes_without_duplicates(transfer, clusters, t
         # While it runs: the cluster's only slot is taken.
         _run, limited = transfer("export", dst, name="blocked", storage=str(tmp_path / "y"),
                                  max_concurrent_transfers=1)
-        assert limited.get("failed") and limited["error_code"] == "TRANSPORT_LIMIT_REACHED"
+        assert limited.get("failed") and limited["error_code"] == "TRANSFER_LIMIT_REACHED"
         assert "import/resumed" in limited["msg"]
-        assert not os.path.exists(os.path.join(transfer.catalog, "records", "transport", "blocked.json"))
+        assert not os.path.exists(os.path.join(transfer.catalog, "records", "transfer", "blocked.json"))
         # The same import again while it runs: refused, not run twice.
         _run, twice = transfer("import", dst, name="resumed", source=exported["transfer"]["path"], backend="tidb")
-        assert twice.get("failed") and twice["error_code"] == "TRANSPORT_JOB_RUNNING", twice.get("msg")
+        assert twice.get("failed") and twice["error_code"] == "TRANSFER_JOB_RUNNING", twice.get("msg")
     finally:
         for pid in process_tree(job.pid):
             try:
@@ -300,7 +300,7 @@ def test_import_killed_half_way_resumes_without_duplicates(transfer, clusters, t
         job.wait()
     half = count(dst["port"], "shop.items")
     assert 0 < half < 800
-    with open(os.path.join(transfer.catalog, "records", "transport", "resumed.json")) as handle:
+    with open(os.path.join(transfer.catalog, "records", "transfer", "resumed.json")) as handle:
         assert json.load(handle)["status"] == "processing"
 
     _run, resumed = transfer("import", dst, name="resumed", source=exported["transfer"]["path"], backend="tidb")
@@ -324,7 +324,7 @@ def test_import_into_cancelled_after_timeout_then_run_again(transfer, clusters, 
     finally:
         subprocess.run(knob + ["import_min_seconds=0"], cwd=REPO_ROOT, check=True, capture_output=True)
     assert timed_out.get("failed") and timed_out["error_code"] == "IMPORT_TIMEOUT", timed_out.get("msg")
-    assert timed_out["transport"]["status"] == "failed"
+    assert timed_out["transfer"]["status"] == "failed"
     jobs = sql(dst["port"], "SHOW IMPORT JOBS")[earlier_jobs:]
     assert [row[5] for row in jobs] in (["cancelled"], [b"cancelled"])  # CANCEL IMPORT JOB was issued
     assert count(dst["port"], "crm.people") == 0
@@ -345,7 +345,7 @@ def zip_with(path, entries):
 
 def test_bad_input_changes_nothing(transfer, clusters, tmp_path):
     src, dst = clusters["src"], clusters["dst"]
-    records = os.path.join(transfer.catalog, "records", "transport")
+    records = os.path.join(transfer.catalog, "records", "transfer")
 
     evil = zip_with(tmp_path / "evil.zip", [("shop.items.000000000.sql", "INSERT INTO items VALUES (1);\n"),
                                             ("../../escaped.sql", "boom")])
@@ -356,14 +356,14 @@ def test_bad_input_changes_nothing(transfer, clusters, tmp_path):
 
     big = zip_with(tmp_path / "big.zip", [("shop.items.000000000.sql", "x" * 5000)])
     _run, refused = transfer("import", dst, name="big", archive=big, max_file_size=1000)
-    assert refused.get("failed") and refused["error_code"] == "TRANSPORT_FILE_SIZE_INVALID"
+    assert refused.get("failed") and refused["error_code"] == "TRANSFER_FILE_SIZE_INVALID"
 
     _run, refused = transfer("export", src, name="both", storage=str(tmp_path / "x"), file_type="csv",
                              sql="SELECT 1", filter=["shop.*"])
     assert refused.get("failed") and refused["error_code"] == "INVALID_ARGUMENT" and "filter" in refused["msg"]
 
     _run, refused = transfer("import", dst, name="nothing", from_export="no-such-export")
-    assert refused.get("failed") and refused["error_code"] == "TRANSPORT_RECORD_NOT_FOUND"
+    assert refused.get("failed") and refused["error_code"] == "TRANSFER_RECORD_NOT_FOUND"
 
     closed = dict(dst, port=1)  # nothing listens there
     _run, refused = transfer("export", closed, name="unreachable", storage=str(tmp_path / "x"))

@@ -10,12 +10,13 @@ import json
 import threading
 
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.brie import BACKUPMETA, RECORD_COPY
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog import kinds
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.store import format_time, parse_time
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import open_location
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import run_sql
 
-KIND = "backup"
+KIND = kinds.BACKUP
 STATUSES = ("processing", "finished", "failed", "cancelled")
 
 

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, tidbops.manager contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The catalog: records (backups, transports, clones, GC holds, strategies, restores) and
+"""The catalog: records (backups, transfers, clones, GC holds, strategies, restores) and
 locks (TiUniManager's "maintenance status"), kept as JSON documents in a Storage.
 
 Layout under the catalog location::

@@ -38,7 +38,7 @@ def directory_size(path):
 def zip_directory(source_dir, zip_path, limit):
     """Pack source_dir's files into zip_path (names relative to source_dir); returns its size.
 
-    The files' total size is checked against limit first (TRANSPORT_FILE_SIZE_INVALID), then
+    The files' total size is checked against limit first (TRANSFER_FILE_SIZE_INVALID), then
     the archive itself; the archive appears under its name only when complete."""
     check_file_size(directory_size(source_dir), limit)
     directory = os.path.dirname(zip_path) or "."
@@ -75,7 +75,7 @@ def _bad(path, why, **details):
 def check_archive(zip_path, limit):
     """The archive's entries, after refusing it (IMPORT_ARCHIVE_INVALID) when it is not a zip,
     has an entry that would leave the destination or is a link, or unpacks to more than
-    limit bytes (TRANSPORT_FILE_SIZE_INVALID, as does an archive file over the limit)."""
+    limit bytes (TRANSFER_FILE_SIZE_INVALID, as does an archive file over the limit)."""
     check_file_size(os.path.getsize(zip_path), limit)
     if not is_zip(zip_path) or not zipfile.is_zipfile(zip_path):
         raise _bad(zip_path, "it is not a zip archive")

@@ -1,7 +1,7 @@
 # -*- coding: utf-8 -*-
 # Copyright: (c) 2026, tidbops.manager contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Transport (import/export) records in the catalog, and the limit on concurrent transfers.
+"""Transfer (import/export) records in the catalog, and the limit on concurrent transfers.
 
 A record has TiUniManager's fields (``DataTransportRecord``) in snake_case: ``id``,
 ``cluster``, ``type`` (export|import), ``path`` (never holding a key or a password),
@@ -22,13 +22,14 @@ import os
 import re
 
 from ansible_collections.tidbops.manager.plugins.module_utils.backup import records as backups
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog import kinds
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.store import format_time
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import holder_alive, job_purpose
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 from ansible_collections.tidbops.manager.plugins.module_utils.polling import poll_until
 from ansible_collections.tidbops.manager.plugins.module_utils.storage.location import remove_path
 
-KIND = "transport"
+KIND = kinds.TRANSFER
 TYPES = ("export", "import")
 STORAGE_TYPES = ("local", "s3")
 FILE_TYPES = ("sql", "csv")
@@ -47,37 +48,37 @@ _PATH_SECRET_RES = (
 
 def _check_choice(what, value, choices):
     if value not in choices:
-        raise TidbOpsError("TRANSPORT_RECORD_INVALID", "A transport record's %s must be one of %s, not %r."
+        raise TidbOpsError("TRANSFER_RECORD_INVALID", "A transfer record's %s must be one of %s, not %r."
                            % (what, ", ".join(choices), value), **{what: value})
 
 
 def check_path(path):
     """Refuse a path that is not a non-empty string or that carries a secret (CATALOG_RECORD_INVALID)."""
     if not isinstance(path, str) or not path.strip():
-        raise TidbOpsError("TRANSPORT_RECORD_INVALID", "A transport record needs a path (a directory or an "
+        raise TidbOpsError("TRANSFER_RECORD_INVALID", "A transfer record needs a path (a directory or an "
                            "s3:// URL).")
     if any(regex.search(path) for regex in _PATH_SECRET_RES):
         # The path itself is not repeated: it holds the secret.
-        raise TidbOpsError("CATALOG_RECORD_INVALID", "Refusing to store a transport record whose path holds a "
+        raise TidbOpsError("CATALOG_RECORD_INVALID", "Refusing to store a transfer record whose path holds a "
                            "key or a password; keep credentials in the S3 options, out of the path.")
 
 
-def new_record(catalog, record_id, cluster, transport_type, path, storage_type, file_type=None, comment=None,
+def new_record(catalog, record_id, cluster, transfer_type, path, storage_type, file_type=None, comment=None,
                reimport_support=False, **extra):
     """Write a new record with status 'processing' (TiUniManager's state on create); returns it.
 
     extra: further fields (the slot the job holds, its working directory as config_path, ...)."""
-    _check_choice("type", transport_type, TYPES)
+    _check_choice("type", transfer_type, TYPES)
     _check_choice("storage_type", storage_type, STORAGE_TYPES)
     if file_type is not None:
         _check_choice("file_type", file_type, FILE_TYPES)
     if not isinstance(cluster, str) or not cluster:
-        raise TidbOpsError("TRANSPORT_RECORD_INVALID", "A transport record needs a cluster name.")
+        raise TidbOpsError("TRANSFER_RECORD_INVALID", "A transfer record needs a cluster name.")
     check_path(path)
     record = {
         "id": record_id,
         "cluster": cluster,
-        "type": transport_type,
+        "type": transfer_type,
         "path": path,
         "storage_type": storage_type,
         "file_type": file_type,
@@ -96,10 +97,10 @@ def new_record(catalog, record_id, cluster, transport_type, path, storage_type, 
 
 
 def get_record(catalog, record_id):
-    """The transport record, or TRANSPORT_RECORD_NOT_FOUND."""
+    """The transfer record, or TRANSFER_RECORD_NOT_FOUND."""
     record = catalog.find(KIND, record_id)
     if record is None:
-        raise TidbOpsError("TRANSPORT_RECORD_NOT_FOUND", "No transport record %r in catalog %s."
+        raise TidbOpsError("TRANSFER_RECORD_NOT_FOUND", "No transfer record %r in catalog %s."
                            % (record_id, catalog.url), id=record_id)
     return record
 
@@ -115,15 +116,15 @@ def finish(catalog, record, **fields):
 
 
 def record_failure(catalog, record, error):
-    """Mark a record failed with the error, and attach it to the error (as 'transport') so
+    """Mark a record failed with the error, and attach it to the error (as 'transfer') so
     that the failed task returns it."""
     backups.record_failure(catalog, KIND, record, error)
 
 
 def check_file_size(size, limit=MAX_FILE_SIZE):
-    """TRANSPORT_FILE_SIZE_INVALID unless 0 <= size <= limit (TiUniManager's 2 GB)."""
+    """TRANSFER_FILE_SIZE_INVALID unless 0 <= size <= limit (TiUniManager's 2 GB)."""
     if isinstance(size, bool) or not isinstance(size, int) or size < 0 or size > limit:
-        raise TidbOpsError("TRANSPORT_FILE_SIZE_INVALID", "File size %r is not between 0 and %d bytes."
+        raise TidbOpsError("TRANSFER_FILE_SIZE_INVALID", "File size %r is not between 0 and %d bytes."
                            % (size, limit), size=size, limit=limit)
     return size
 
@@ -133,7 +134,7 @@ def reimportable(record):
     return bool(record.get("reimport_support")) and record.get("status") == "finished"
 
 
-def filter_transfers(records, cluster=None, transport_type=None, status=None, reimport=None):
+def filter_transfers(records, cluster=None, transfer_type=None, status=None, reimport=None):
     """Records matching every given filter, newest first (by start_time).
 
     status is a list of statuses (or one); reimport=True keeps the records that can be
@@ -144,7 +145,7 @@ def filter_transfers(records, cluster=None, transport_type=None, status=None, re
     for record in records:
         if cluster and record.get("cluster") != cluster:
             continue
-        if transport_type and record.get("type") != transport_type:
+        if transfer_type and record.get("type") != transfer_type:
             continue
         if status and record.get("status") not in status:
             continue
@@ -215,7 +216,7 @@ def transfer_slot(catalog, cluster, job, max_concurrent=MAX_CONCURRENT, wait=Fal
     the slot's lock resource (transfer-<cluster>-<n>).
 
     The owner is the job (e.g. 'export/nightly-dump'): a re-run of the same job gets its own
-    slot again. When every slot is held by other jobs: TRANSPORT_LIMIT_REACHED naming them,
+    slot again. When every slot is held by other jobs: TRANSFER_LIMIT_REACHED naming them,
     or with wait=True, poll (short, growing intervals) until one frees or wait_timeout
     seconds pass. An expired slot (its job died) is taken over."""
     if isinstance(max_concurrent, bool) or not isinstance(max_concurrent, int) or max_concurrent < 1:
@@ -240,7 +241,7 @@ def transfer_slot(catalog, cluster, job, max_concurrent=MAX_CONCURRENT, wait=Fal
         slot = attempt()
     if slot is None:
         raise TidbOpsError(
-            "TRANSPORT_LIMIT_REACHED",
+            "TRANSFER_LIMIT_REACHED",
             "All %d transfer slots of cluster %r are taken%s: %s. Wait for one of those jobs to finish%s."
             % (max_concurrent, cluster, " (waited %ss)" % wait_timeout if wait else "",
                "; ".join("%s by %r for %r until %s" % (h["slot"], h["owner"], h["purpose"], h["expires_at"])
@@ -260,18 +261,18 @@ def transfer_slot(catalog, cluster, job, max_concurrent=MAX_CONCURRENT, wait=Fal
 
 # -- jobs and their files ----------------------------------------------------------------
 
-def job_name(transport_type, record_id):
+def job_name(transfer_type, record_id):
     """The owner of a transfer's slot (and its one-time account): 'export/<id>'."""
-    return "%s/%s" % (transport_type, record_id)
+    return "%s/%s" % (transfer_type, record_id)
 
 
-def job_dir(work_dir, cluster, transport_type, record_id):
+def job_dir(work_dir, cluster, transfer_type, record_id):
     """The job's working directory (tool logs, Lightning's checkpoint, the zip, an unpacked
     archive): <work_dir>/<cluster>/<type>-<id>, as TiUniManager's <ExportPath>/<clusterId>/..."""
     for what, value in (("cluster", cluster), ("name", record_id)):
         if not value or "/" in value or value in (".", ".."):
             raise TidbOpsError("INVALID_ARGUMENT", "%s %r cannot name a directory" % (what, value))
-    return os.path.join(os.path.expanduser(work_dir), cluster, "%s-%s" % (transport_type, record_id))
+    return os.path.join(os.path.expanduser(work_dir), cluster, "%s-%s" % (transfer_type, record_id))
 
 
 def make_private_dir(path):
@@ -292,13 +293,13 @@ def job_running(catalog, record):
 
 
 def check_not_running(catalog, record):
-    """TRANSPORT_JOB_RUNNING when another process runs this record's job now: a second run
+    """TRANSFER_JOB_RUNNING when another process runs this record's job now: a second run
     of the same job must not take over its slot and files."""
     if record and record.get("status") == "processing" and job_running(catalog, record):
         lock = catalog.holder(record["slot"]) or {}
-        raise TidbOpsError("TRANSPORT_JOB_RUNNING", "%s %s is running now (%s, since %s); wait for it to end"
+        raise TidbOpsError("TRANSFER_JOB_RUNNING", "%s %s is running now (%s, since %s); wait for it to end"
                            % (record["type"], record["id"], lock.get("purpose"), lock.get("acquired_at")),
-                           transport=record)
+                           transfer=record)
 
 
 def start_again(catalog, record, slot):

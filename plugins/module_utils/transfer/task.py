@@ -72,13 +72,13 @@ class TransferTask(object):
             yield record
 
     def own_record(self, record_id):
-        """The record of that id, None when there is none, or TRANSPORT_RECORD_INVALID when it
+        """The record of that id, None when there is none, or TRANSFER_RECORD_INVALID when it
         is another type's or another cluster's (the ids of imports and exports are one space)."""
         record = self.catalog.find(transfers.KIND, record_id)
         if record and (record.get("type") != self.TYPE or record.get("cluster") != self.cluster):
-            raise TidbOpsError("TRANSPORT_RECORD_INVALID", "transport record %s is an %s of cluster %s, not %s %s"
+            raise TidbOpsError("TRANSFER_RECORD_INVALID", "transfer record %s is an %s of cluster %s, not %s %s"
                                % (record_id, record.get("type"), record.get("cluster"), WHAT[self.TYPE], self.cluster),
-                               transport=record)
+                               transfer=record)
         return record
 
     def data_storage(self, record):

@@ -52,7 +52,7 @@ def test_zip_directory_refuses_files_over_the_limit_before_writing(tmp_path):
     zip_path = tmp_path / "data.zip"
     with pytest.raises(TidbOpsError) as info:
         zip_directory(str(source), str(zip_path), 99)
-    assert info.value.code == "TRANSPORT_FILE_SIZE_INVALID"
+    assert info.value.code == "TRANSFER_FILE_SIZE_INVALID"
     assert sorted(os.listdir(str(tmp_path))) == ["data"]
 
 
@@ -63,7 +63,7 @@ def test_zip_directory_refuses_an_archive_over_the_limit_and_leaves_nothing(tmp_
     out.mkdir()
     with pytest.raises(TidbOpsError) as info:
         zip_directory(str(source), str(out / "data.zip"), 10)
-    assert info.value.code == "TRANSPORT_FILE_SIZE_INVALID"
+    assert info.value.code == "TRANSFER_FILE_SIZE_INVALID"
     assert os.listdir(str(out)) == []
 
 
@@ -116,7 +116,7 @@ def test_archive_file_over_the_limit_is_refused(tmp_path):
     zip_path = make_zip(tmp_path / "in.zip", [("a.sql", os.urandom(2000))])
     with pytest.raises(TidbOpsError) as info:
         check_archive(zip_path, 1000)
-    assert info.value.code == "TRANSPORT_FILE_SIZE_INVALID"
+    assert info.value.code == "TRANSFER_FILE_SIZE_INVALID"
 
 
 def test_uncompressed_total_over_the_limit_is_refused(tmp_path):
@@ -126,7 +126,7 @@ def test_uncompressed_total_over_the_limit_is_refused(tmp_path):
     assert len(check_archive(zip_path, 20000)) == 2
     with pytest.raises(TidbOpsError) as info:
         check_archive(zip_path, 19999)
-    assert info.value.code == "TRANSPORT_FILE_SIZE_INVALID"
+    assert info.value.code == "TRANSFER_FILE_SIZE_INVALID"
     assert "20000" in info.value.msg
 
 

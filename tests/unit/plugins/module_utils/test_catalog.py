@@ -61,12 +61,12 @@ def test_get_find_missing(catalog):
 def test_list_and_delete(catalog):
     for record_id, cluster in (("b3", "prod"), ("b1", "prod"), ("b2", "test")):
         catalog.put("backup", {"id": record_id, "cluster": cluster})
-    catalog.put("transport", {"id": "t1", "cluster": "prod"})
+    catalog.put("transfer", {"id": "t1", "cluster": "prod"})
     catalog.put("gc-hold", {"id": "prod", "gc_life_time": "10m"})
     assert [r["id"] for r in catalog.list("backup")] == ["b1", "b2", "b3"]
     assert [r["id"] for r in catalog.list("backup", lambda r: r["cluster"] == "prod")] == \
         ["b1", "b3"]
-    assert catalog.ids("transport") == ["t1"]
+    assert catalog.ids("transfer") == ["t1"]
     assert catalog.get("gc-hold", "prod")["gc_life_time"] == "10m"
     assert catalog.delete("backup", "b2") is True
     assert catalog.delete("backup", "b2") is False

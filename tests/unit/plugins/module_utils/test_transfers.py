@@ -1,4 +1,4 @@
-"""transfers.py: transport records, their filters, and the concurrent-transfer slots."""
+"""transfers.py: transfer records, their filters, and the concurrent-transfer slots."""
 import os
 import socket
 import subprocess
@@ -23,9 +23,9 @@ def catalog(tmp_path, clock):
 def test_new_record_round_trip(catalog, clock, tmp_path):
     record = transfers.new_record(catalog, "exp-1", "prod", "export", "/data/export/prod/x/data", "local",
                                   file_type="sql", comment="nightly", reimport_support=True)
-    stored = catalog.get("transport", "exp-1")
+    stored = catalog.get("transfer", "exp-1")
     assert stored == record
-    assert (tmp_path / "catalog" / "records" / "transport" / "exp-1.json").is_file()
+    assert (tmp_path / "catalog" / "records" / "transfer" / "exp-1.json").is_file()
     expected = {"id": "exp-1", "cluster": "prod", "type": "export", "path": "/data/export/prod/x/data",
                 "storage_type": "local", "file_type": "sql", "status": "processing", "reimport_support": True,
                 "size": 0, "rows": None, "start_time": "2026-03-01T12:00:00Z", "end_time": None,
@@ -35,7 +35,7 @@ def test_new_record_round_trip(catalog, clock, tmp_path):
     clock.advance(90)
     finished = transfers.finish(catalog, record, size=2048, rows=10, config_path="/data/export/prod/x")
     assert finished["status"] == "finished" and finished["end_time"] == "2026-03-01T12:01:30Z"
-    assert catalog.get("transport", "exp-1") == finished
+    assert catalog.get("transfer", "exp-1") == finished
     assert transfers.get_record(catalog, "exp-1")["rows"] == 10
 
 
@@ -44,15 +44,15 @@ def test_record_failure_marks_failed_and_attaches(catalog):
                                   "s3", file_type="csv")
     error = TidbOpsError("TIDB_QUERY_FAILED", "lightning failed")
     transfers.record_failure(catalog, record, error)
-    stored = catalog.get("transport", "imp-1")
+    stored = catalog.get("transfer", "imp-1")
     assert stored["status"] == "failed" and stored["error"] == "lightning failed" and stored["end_time"]
-    assert error.details["transport"]["status"] == "failed"
+    assert error.details["transfer"]["status"] == "failed"
 
 
 def test_unknown_record(catalog):
     with pytest.raises(TidbOpsError) as info:
         transfers.get_record(catalog, "nope")
-    assert info.value.code == "TRANSPORT_RECORD_NOT_FOUND"
+    assert info.value.code == "TRANSFER_RECORD_NOT_FOUND"
 
 
 @pytest.mark.parametrize("path", [
@@ -66,7 +66,7 @@ def test_secrets_in_path_are_refused(catalog, path):
         transfers.new_record(catalog, "x", "prod", "export", path, "s3")
     assert info.value.code == "CATALOG_RECORD_INVALID"
     assert "SECRET" not in info.value.msg and "pw" not in str(info.value.fail_kwargs())
-    assert catalog.ids("transport") == []
+    assert catalog.ids("transfer") == []
 
 
 def test_secret_in_a_finished_path_is_refused(catalog):
@@ -74,18 +74,18 @@ def test_secret_in_a_finished_path_is_refused(catalog):
     with pytest.raises(TidbOpsError) as info:
         transfers.finish(catalog, record, path="s3://b/p?secret-access-key=K")
     assert info.value.code == "CATALOG_RECORD_INVALID"
-    assert catalog.get("transport", "x")["status"] == "processing"
+    assert catalog.get("transfer", "x")["status"] == "processing"
 
 
 @pytest.mark.parametrize("kwargs", [
-    dict(transport_type="copy"), dict(storage_type="nfs"), dict(file_type="parquet"), dict(path=""),
+    dict(transfer_type="copy"), dict(storage_type="nfs"), dict(file_type="parquet"), dict(path=""),
 ])
 def test_invalid_fields_are_refused(catalog, kwargs):
-    args = dict(transport_type="export", path="/data/x", storage_type="local")
+    args = dict(transfer_type="export", path="/data/x", storage_type="local")
     args.update(kwargs)
     with pytest.raises(TidbOpsError) as info:
         transfers.new_record(catalog, "x", "prod", **args)
-    assert info.value.code == "TRANSPORT_RECORD_INVALID"
+    assert info.value.code == "TRANSFER_RECORD_INVALID"
 
 
 def test_file_size_limit():
@@ -93,7 +93,7 @@ def test_file_size_limit():
     for size in (transfers.MAX_FILE_SIZE + 1, -1, None):
         with pytest.raises(TidbOpsError) as info:
             transfers.check_file_size(size)
-        assert info.value.code == "TRANSPORT_FILE_SIZE_INVALID"
+        assert info.value.code == "TRANSFER_FILE_SIZE_INVALID"
 
 
 def _records():
@@ -115,13 +115,13 @@ def test_filters_newest_first():
     records = _records()
     assert ids(transfers.filter_transfers(records)) == ["e", "d", "c", "b", "a"]
     assert ids(transfers.filter_transfers(records, cluster="c1")) == ["c", "b", "a"]
-    assert ids(transfers.filter_transfers(records, transport_type="import")) == ["e", "c"]
+    assert ids(transfers.filter_transfers(records, transfer_type="import")) == ["e", "c"]
     assert ids(transfers.filter_transfers(records, status=["finished", "failed"])) == ["e", "d", "c", "a"]
     assert ids(transfers.filter_transfers(records, status="processing")) == ["b"]
     # reimport=True also requires finished: b supports re-import but is still processing.
     assert ids(transfers.filter_transfers(records, reimport=True)) == ["a"]
     assert ids(transfers.filter_transfers(records, reimport=False)) == ["e", "d", "c", "b"]
-    assert ids(transfers.filter_transfers(records, cluster="c1", transport_type="export", reimport=True)) == ["a"]
+    assert ids(transfers.filter_transfers(records, cluster="c1", transfer_type="export", reimport=True)) == ["a"]
 
 
 # -- slots -------------------------------------------------------------------------------
@@ -134,7 +134,7 @@ def test_three_slots_then_the_limit(catalog):
         with pytest.raises(TidbOpsError) as info:
             with transfers.transfer_slot(catalog, "prod", "job-4"):
                 pass
-        assert info.value.code == "TRANSPORT_LIMIT_REACHED"
+        assert info.value.code == "TRANSFER_LIMIT_REACHED"
         assert sorted(h["owner"] for h in info.value.details["holders"]) == ["job-1", "job-2", "job-3"]
         assert "job-1" in info.value.msg and "job-3" in info.value.msg
         # Another cluster has its own slots.
@@ -166,7 +166,7 @@ def test_released_slot_is_reused(catalog):
             with pytest.raises(TidbOpsError) as info:
                 with transfers.transfer_slot(catalog, "prod", "job-4", max_concurrent=2):
                     pass
-            assert info.value.code == "TRANSPORT_LIMIT_REACHED"
+            assert info.value.code == "TRANSFER_LIMIT_REACHED"
 
 
 def _hold_then_release(catalog, job, holding, release_after):
@@ -204,7 +204,7 @@ def test_wait_fails_after_the_timeout(tmp_path):
         with pytest.raises(TidbOpsError) as info:
             with transfers.transfer_slot(catalog, "prod", "job-2", max_concurrent=1, wait=True, wait_timeout=0.7):
                 pass
-        assert info.value.code == "TRANSPORT_LIMIT_REACHED"
+        assert info.value.code == "TRANSFER_LIMIT_REACHED"
         assert info.value.details["holders"][0]["owner"] == "job-1"
         assert 0.6 <= time.monotonic() - started < 2.5
     finally:
@@ -265,8 +265,8 @@ def test_job_dir_refuses_names_that_leave_it(cluster, name):
     assert info.value.code == "INVALID_ARGUMENT"
 
 
-def _slot_record(catalog, record_id="r1", transport_type="export", path="/data/x", storage_type="local", **extra):
-    return transfers.new_record(catalog, record_id, "prod", transport_type, path, storage_type,
+def _slot_record(catalog, record_id="r1", transfer_type="export", path="/data/x", storage_type="local", **extra):
+    return transfers.new_record(catalog, record_id, "prod", transfer_type, path, storage_type,
                                 slot="transfer-prod-1", **extra)
 
 
@@ -287,11 +287,11 @@ def test_job_running_follows_the_slot(catalog, clock):
 def test_start_again(catalog, clock):
     record = _slot_record(catalog)
     transfers.record_failure(catalog, record, TidbOpsError("EXPORT_FAILED", "dumpling failed"))
-    failed = catalog.get("transport", "r1")
+    failed = catalog.get("transfer", "r1")
     assert failed["status"] == "failed" and failed["error"]
     clock.advance(3600)
     again = transfers.start_again(catalog, failed, "transfer-prod-2")
-    stored = catalog.get("transport", "r1")
+    stored = catalog.get("transfer", "r1")
     assert stored == again
     assert (stored["status"], stored["error"], stored["end_time"], stored["slot"]) == \
         ("processing", None, None, "transfer-prod-2")
@@ -325,7 +325,7 @@ def test_delete_local_export_removes_data_and_working_dir(catalog, tmp_path):
     assert removed == [str(data), str(work)]
     assert not data.exists() and not work.exists()
     assert (tmp_path / "exports").is_dir()
-    assert catalog.find("transport", "r1") is None
+    assert catalog.find("transfer", "r1") is None
 
 
 @pytest.mark.parametrize("delete_data", [False, True])
@@ -338,19 +338,19 @@ def test_delete_s3_export_keeps_data_unless_asked(catalog, tmp_path, delete_data
     assert storage.deleted == ([""] if delete_data else [])
     assert removed == (["s3://bucket/exports/x"] if delete_data else []) + [str(work)]
     assert not work.exists()
-    assert catalog.find("transport", "r1") is None
+    assert catalog.find("transfer", "r1") is None
 
 
 @pytest.mark.parametrize("delete_data", [False, True])
 def test_delete_import_never_touches_its_source(catalog, tmp_path, delete_data):
     source = _tree(tmp_path / "source", ["db.t.000000000.sql", "db.t-schema.sql"])
     work = _tree(tmp_path / "work" / "prod" / "import-r1", ["tidb-lightning.log", "data/db.t.000000000.sql"])
-    record = _slot_record(catalog, transport_type="import", path=str(source), config_path=str(work))
+    record = _slot_record(catalog, transfer_type="import", path=str(source), config_path=str(work))
     transfers.finish(catalog, record)
     removed = transfers.delete_transfer(catalog, record, open_storage(str(source)), delete_data=delete_data)
     assert removed == [str(work)]
     assert sorted(p.name for p in source.iterdir()) == ["db.t-schema.sql", "db.t.000000000.sql"]
-    assert catalog.find("transport", "r1") is None
+    assert catalog.find("transfer", "r1") is None
 
 
 def test_delete_refuses_a_running_job(catalog, tmp_path, clock):
@@ -359,13 +359,13 @@ def test_delete_refuses_a_running_job(catalog, tmp_path, clock):
     catalog.acquire("transfer-prod-1", "export/r1", "export (host h, pid 1)", 60)
     with pytest.raises(TidbOpsError) as info:
         transfers.delete_transfer(catalog, record, open_storage(str(data)), delete_data=True)
-    assert info.value.code == "TRANSPORT_JOB_RUNNING"
+    assert info.value.code == "TRANSFER_JOB_RUNNING"
     assert (data / "db.t.000000000.sql").is_file()
-    assert catalog.find("transport", "r1")["status"] == "processing"
+    assert catalog.find("transfer", "r1")["status"] == "processing"
     # Once its slot has expired the job is gone, and what it left can be deleted.
     clock.advance(61)
     assert transfers.delete_transfer(catalog, record, open_storage(str(data))) == [str(data)]
-    assert catalog.find("transport", "r1") is None
+    assert catalog.find("transfer", "r1") is None
 
 
 def test_a_killed_job_on_this_host_is_not_running(catalog):
@@ -383,7 +383,7 @@ def test_a_killed_job_on_this_host_is_not_running(catalog):
     assert transfers.job_running(catalog, record) is True
     with pytest.raises(TidbOpsError) as info:
         transfers.check_not_running(catalog, record)
-    assert info.value.code == "TRANSPORT_JOB_RUNNING" and str(os.getpid()) in info.value.msg
+    assert info.value.code == "TRANSFER_JOB_RUNNING" and str(os.getpid()) in info.value.msg
     catalog.break_lock("transfer-prod-1")
     catalog.acquire("transfer-prod-1", "export/r1", "export/r1 (host elsewhere, pid %d)" % dead.pid, 60)
     assert transfers.job_running(catalog, record) is True

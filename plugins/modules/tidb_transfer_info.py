@@ -8,11 +8,11 @@ __metaclass__ = type
 
 DOCUMENTATION = r'''
 ---
-module: tidb_transport_info
-short_description: List import and export (transport) records from the catalog
+module: tidb_transfer_info
+short_description: List import and export (transfer) records from the catalog
 version_added: "0.1.0"
 description:
-  - Reads the transport records of data exports and imports kept in the catalog, newest first,
+  - Reads the transfer records of data exports and imports kept in the catalog, newest first,
     filtered by cluster, type, status and whether the data can be imported again, a page at a time.
   - The records have TiUniManager's fields (DataTransportRecord) in snake_case - C(id), C(cluster),
     C(type), C(path), C(storage_type), C(file_type), C(status), C(reimport_support), C(size),
@@ -73,14 +73,14 @@ author:
 
 EXAMPLES = r'''
 - name: Exports of a cluster that can be imported again
-  tidbops.manager.tidb_transport_info:
+  tidbops.manager.tidb_transfer_info:
     cluster: prod-1
     type: export
     reimport: true
   register: reusable
 
 - name: Transfers that are running or failed, ten at a time
-  tidbops.manager.tidb_transport_info:
+  tidbops.manager.tidb_transfer_info:
     status: [processing, failed]
     limit: 10
     offset: 10
@@ -88,7 +88,7 @@ EXAMPLES = r'''
 
 RETURN = r'''
 transfers:
-  description: The matching transport records, newest first (by C(start_time)).
+  description: The matching transfer records, newest first (by C(start_time)).
   returned: always
   type: list
   elements: dict
@@ -123,7 +123,7 @@ from ansible_collections.tidbops.manager.plugins.module_utils.transfer.records i
 def report(params):
     check_paging(params["limit"], params["offset"])
     records = records_of(open_catalog(params), KIND, params["name"])
-    matching = filter_transfers(records, cluster=params["cluster"], transport_type=params["type"],
+    matching = filter_transfers(records, cluster=params["cluster"], transfer_type=params["type"],
                                 status=params["status"], reimport=params["reimport"])
     page = matching[params["offset"]:params["offset"] + params["limit"]]
     return dict(changed=False, transfers=page, total=len(matching))

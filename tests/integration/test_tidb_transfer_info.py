@@ -1,4 +1,4 @@
-"""tidb_transport_info through a real ansible-playbook run, over records written into a local catalog."""
+"""tidb_transfer_info through a real ansible-playbook run, over records written into a local catalog."""
 import datetime
 import hashlib
 import os
@@ -51,12 +51,12 @@ def ids(result):
     return [record["id"] for record in result["transfers"]]
 
 
-def test_transport_info(playbook, tmp_path):
+def test_transfer_info(playbook, tmp_path):
     catalog = tmp_path / "catalog"
     write_records(catalog)
-    assert (catalog / "records" / "transport" / "exp-c1-a.json").is_file()
+    assert (catalog / "records" / "transfer" / "exp-c1-a.json").is_file()
     before = tree_digest(catalog)
-    run = playbook("transport_info.yml", catalog_dir=str(catalog))
+    run = playbook("transfer_info.yml", catalog_dir=str(catalog))
     assert run.rc == 0, run.failed() or run.stderr
     assert [name for name, _code, _msg, _err in run.failed()] == ["Invalid status", "Negative offset", "No catalog"]
 

@@ -1,4 +1,4 @@
-"""transport_tools.py: finding Dumpling/Lightning and handing them a storage location without its keys."""
+"""tools/program.py: finding Dumpling/Lightning and handing them a storage location without its keys."""
 import os
 import re
 import time
