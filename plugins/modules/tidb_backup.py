@@ -245,11 +245,10 @@ from ansible_collections.tidbops.manager.plugins.module_utils.module import Tidb
 
 from ansible_collections.tidbops.manager.plugins.module_utils.backup import schedule
 from ansible_collections.tidbops.manager.plugins.module_utils.backup.records import (
-    KIND, ProgressReporter, delete_backup, filter_records, finish_record, holds_backup, prepare_destination,
-    record_failure)
+    KIND, ProgressReporter, delete_backup, filter_records, finish_record, holds_backup, mark_cancelled, new_record,
+    prepare_destination, record_failure)
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.brie import (
     BrieTarget, backup_statement, checksums, kill_query, run_brie, running_task, user_tables, validate_tables)
-from ansible_collections.tidbops.manager.plugins.module_utils.catalog.store import format_time
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog import kinds
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import (
     cluster_lock, open_catalog, open_location)
@@ -263,11 +262,9 @@ class BackupTask(object):
         self.module = module
         self.params = module.params
         self.cluster = module.params["cluster"]
-        self.catalog = open_catalog(module.params)
-        if module.params["now"]:
-            # An injected time drives the records too, so a schedule can be replayed hour by hour.
-            injected = schedule.parse_now(module.params["now"])
-            self.catalog.clock = lambda: injected
+        # An injected time drives the records too, so a schedule can be replayed hour by hour.
+        self.catalog = open_catalog(module.params, now=schedule.parse_now(module.params["now"])
+                                    if module.params["now"] else None)
         self.result = dict(backup={}, deleted=[])
 
     # -- present -------------------------------------------------------------------------
@@ -291,11 +288,8 @@ class BackupTask(object):
         if holds_backup(storage):
             raise TidbOpsError("BACKUP_PATH_NOT_EMPTY", "%s already holds a backup (its backupmeta exists)"
                                % target.url, path=target.url)
-        record = dict(id=backup_id, cluster=self.cluster, mode=mode, type="incremental" if last else "full",
-                      path=target.url, storage_type=target.kind, size=0, backup_ts=None, status="processing",
-                      start_time=format_time(now), end_time=None, checksums={},
-                      databases=self.params["databases"], tables=self.params["tables"],
-                      last_backup=last["id"] if last else None, window=window, progress=0.0)
+        record = new_record(self.catalog, backup_id, self.cluster, mode, target, self.params["databases"],
+                            self.params["tables"], last, window)
         self.run_backup(record, target, storage, last)
 
     def destination(self, now, last):
@@ -443,9 +437,7 @@ class BackupTask(object):
         # The job running the backup records the cancel itself; if that job is gone, do it here.
         done, record = poll_until(lambda: self.settled(backup_id), 15)
         if not done:
-            record = self.catalog.get(KIND, backup_id)
-            record.update(status="cancelled", end_time=format_time(self.catalog.now()))
-            self.catalog.put(KIND, record)
+            record = mark_cancelled(self.catalog, backup_id)
         self.result["backup"] = record
 
     def settled(self, backup_id):

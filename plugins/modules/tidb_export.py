@@ -280,7 +280,6 @@ from ansible_collections.tidbops.manager.plugins.module_utils.transfer import re
 from ansible_collections.tidbops.manager.plugins.module_utils.storage.archive import zip_directory
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import open_location
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
-from ansible_collections.tidbops.manager.plugins.module_utils.tools.runner import CommandRunner
 from ansible_collections.tidbops.manager.plugins.module_utils.storage.location import parse_location
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import tidb_connect
 from ansible_collections.tidbops.manager.plugins.module_utils.transfer.task import TransferTask, check_common
@@ -338,11 +337,9 @@ class ExportTask(TransferTask):
             if os.path.exists(log_file):
                 os.unlink(log_file)
             url, env, secret_env = tool_location(record["path"], self.params)
-            env.update(tool.env)
             with dumpling.one_time_account(connection, job) as (user, password):
-                argv = tool.argv + dumpling.dumpling_argv(self.params, url, user, password, log_file)
-                result = CommandRunner(self.module).run(argv, env=env, secret_env=secret_env,
-                                                        argv_secrets=[password], cwd=work)
+                result = tool.run(dumpling.dumpling_argv(self.params, url, user, password, log_file),
+                                  (env, secret_env), argv_secrets=[password], cwd=work)
                 self.result["commands"].append(result.cmd)
                 rows = dumpling.outcome(result, read_text(log_file), [password])
             fields = dict(size=storage.size(""), rows=rows)

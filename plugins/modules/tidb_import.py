@@ -327,12 +327,11 @@ from ansible_collections.tidbops.manager.plugins.module_utils.tools import impor
 from ansible_collections.tidbops.manager.plugins.module_utils.tools import lightning
 from ansible_collections.tidbops.manager.plugins.module_utils.transfer import records as transfers
 from ansible_collections.tidbops.manager.plugins.module_utils.storage.archive import check_archive, unzip
-from ansible_collections.tidbops.manager.plugins.module_utils.tools.brie import quote_identifier
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import open_location
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
-from ansible_collections.tidbops.manager.plugins.module_utils.tools.runner import CommandRunner
 from ansible_collections.tidbops.manager.plugins.module_utils.storage.location import parse_location, remove_path
-from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import run_sql, tidb_connect
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import tidb_connect
+from ansible_collections.tidbops.manager.plugins.module_utils.cluster import topology as topo
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.tiup import Tiup
 from ansible_collections.tidbops.manager.plugins.module_utils.transfer.task import TransferTask, check_common
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.program import (
@@ -403,7 +402,7 @@ class ImportTask(TransferTask):
                 self.import_into(connection, record, storage, location, tables)
             names = ["%s.%s" % pair for pair in sorted(tables)]
             self.result["transfer"] = transfers.finish(self.catalog, record, tables=names,
-                                                       rows=count_rows(connection, sorted(tables)))
+                                                       rows=import_into.count_rows(connection, sorted(tables)))
         except TidbOpsError as error:
             if self.params["on_failure"] == "remove":
                 for leftover in (lightning.CHECKPOINT_FILE, UNPACKED, "sorted-kv"):
@@ -424,15 +423,12 @@ class ImportTask(TransferTask):
 
     def lightning(self, tool, work, location, record):
         url, env, secret_env = tool_location(location, self.params)
-        env.update(tool.env)
         pd_addr, status_port = self.cluster_addresses()
         config = lightning.lightning_config(self.params, work, url, pd_addr, status_port)
-        argv = tool.argv + ["--config", TOML_PLACEHOLDER]
         log_file = os.path.join(work, lightning.LOG_FILE)
         with LogWatcher(log_file, lightning.TABLE_DONE_RE, lambda done: self.tables_done(record, done)):
-            result = CommandRunner(self.module).run(
-                argv, env=env, secret_env=secret_env, cwd=work,
-                secret_files={TOML_PLACEHOLDER: ("tidb-lightning.toml", lightning.render_toml(config))})
+            result = tool.run(["--config", TOML_PLACEHOLDER], (env, secret_env), cwd=work,
+                              secret_files={TOML_PLACEHOLDER: ("tidb-lightning.toml", lightning.render_toml(config))})
         self.result["commands"].append(result.cmd)
         lightning.outcome(result, read_text(log_file))
 
@@ -453,38 +449,12 @@ class ImportTask(TransferTask):
         except TidbOpsError as error:
             raise TidbOpsError("INVALID_ARGUMENT", "the local backend needs PD's address: set pd_addr and "
                                "status_port, or let tiup find them (%s)" % error.msg)
-        for instance in display.get("instances", []):
-            ports = str(instance.get("ports", "")).split("/")
-            if instance.get("role") == "pd" and not pd_addr:
-                pd_addr = "%s:%s" % (instance["host"], ports[0])
-            if instance.get("role") == "tidb" and not status_port and ports[0] == str(self.params["login_port"]) \
-                    and len(ports) > 1:
-                status_port = int(ports[1])
-        return pd_addr, status_port
+        return topo.import_addresses(display.get("instances", []), self.params["login_port"], pd_addr, status_port)
 
     def import_into(self, connection, record, storage, location, tables):
-        header = bool((self.params["csv"] or {}).get("header"))
-        for (db, table), entry in sorted(tables.items()):
-            key = "%s.%s" % (db, table)
-            job_id = record["jobs"].get(key)
-            if job_id is not None:
-                row = import_into.show_job(connection, job_id)
-                if str(row.get("Status")).lower() in import_into.DONE:
-                    continue
-                if str(row.get("Status")).lower() not in import_into.ACTIVE:
-                    job_id = None  # failed or cancelled: it left the table empty, start again
-            if job_id is None:
-                running = import_into.active_job(connection, db, table)
-                if running is not None:
-                    job_id = running["Job_ID"]
-                else:
-                    import_into.ensure_table(connection, storage, db, table)
-                    statement, masked = import_into.import_statement(location, self.params, db, table, entry, header)
-                    job_id = import_into.start_job(connection, statement, masked)["Job_ID"]
-                record["jobs"][key] = int(job_id)
-                self.catalog.put(transfers.KIND, record)  # a re-run follows this job instead of starting one
-            import_into.wait_job(connection, job_id, self.params["timeout"],
-                                 progress=lambda row, key=key: self.report_progress(record, key, row))
+        import_into.import_tables(connection, storage, location, self.params, tables, record["jobs"],
+                                  saved=lambda: self.catalog.put(transfers.KIND, record),
+                                  progress=lambda key, row: self.report_progress(record, key, row))
 
     def report_progress(self, record, key, row):
         """Keep each table's job status and imported rows in the record, for tidb_transfer_info."""
@@ -503,24 +473,9 @@ def data_dir(path):
     return path
 
 
-def count_rows(connection, tables):
-    total = 0
-    for db, table in tables:
-        if import_into.table_exists(connection, db, table):
-            rows, _count, _warnings = run_sql(connection, "SELECT COUNT(*) AS n FROM %s.%s"
-                                              % (quote_identifier(db), quote_identifier(table)))
-            total += int(rows[0]["n"])
-    return total
-
-
 def validate(params):
     if params["source"]:
         parse_location(params["source"])  # STORAGE_URL_INVALID before anything happens
-    if params["state"] == "present":
-        given = [o for o in ("source", "archive", "from_export") if params[o]]
-        if len(given) != 1:
-            raise TidbOpsError("INVALID_ARGUMENT", "give exactly one of source, archive and from_export (got %s)"
-                               % (", ".join(given) or "none"))
     check_common(params)
 
 
@@ -558,7 +513,8 @@ def main():
             timeout=dict(type="int", default=86400),
             lightning_path=dict(type="path"),
         ),
-        required_if=[("state", "absent", ("name",))],
+        mutually_exclusive=[["source", "archive", "from_export"]],
+        required_if=[("state", "absent", ("name",)), ("state", "present", ("source", "archive", "from_export"), True)],
         blocks=("login", "catalog", "tiup", "transfer"), supports_check_mode=True)
     if module.params["csv"]:
         module.params["csv"] = dict((k, v) for k, v in module.params["csv"].items() if v is not None)

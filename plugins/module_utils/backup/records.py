@@ -68,6 +68,28 @@ def delete_backup(catalog, record, params):
     return removed
 
 
+def new_record(catalog, backup_id, cluster, mode, target, databases=None, tables=None, last=None, window=None):
+    """The record of a backup about to start (status processing); the job writes it once it
+    holds the cluster's lock, so a refused job leaves none.
+
+    target is the BrieTarget of its path; last the finished backup an incremental one builds on;
+    window the strategy window an automatic one fills."""
+    record = dict(id=backup_id, cluster=cluster, mode=mode, type="incremental" if last else "full",
+                  path=target.url, storage_type=target.kind, size=0, backup_ts=None, status="processing",
+                  start_time=format_time(catalog.now()), end_time=None, checksums={},
+                  databases=databases, tables=tables, last_backup=last["id"] if last else None,
+                  window=window, progress=0.0)
+    return record
+
+
+def mark_cancelled(catalog, backup_id):
+    """Record a cancel that no job recorded (the job that ran the backup is gone)."""
+    record = catalog.get(KIND, backup_id)
+    record.update(status="cancelled", end_time=format_time(catalog.now()))
+    catalog.put(KIND, record)
+    return record
+
+
 def finish_record(catalog, record, storage, **fields):
     """Mark a record finished and put a copy of it beside the backup's data."""
     record.update(fields)

@@ -23,13 +23,15 @@ def open_location(location, params):
                         s3_session_token=params.get("s3_session_token"))
 
 
-def open_catalog(params):
-    """The Catalog at params['catalog']; INVALID_ARGUMENT when none is set."""
+def open_catalog(params, now=None):
+    """The Catalog at params['catalog']; INVALID_ARGUMENT when none is set. With now (a
+    datetime), the catalog's clock stands still there: records get that time, so a schedule can
+    be replayed hour by hour."""
     if not params.get("catalog"):
         raise TidbOpsError("INVALID_ARGUMENT", "this module keeps records: set catalog (a directory or an "
                            "s3://bucket/prefix URL), for all modules at once with module_defaults "
                            "group/tidbops.manager.all")
-    return Catalog(open_location(params["catalog"], params))
+    return Catalog(open_location(params["catalog"], params), clock=(lambda: now) if now else None)
 
 
 def check_paging(limit, offset):

@@ -159,3 +159,17 @@ def topology_drift(desired, deployed):
         for instance_id in sorted(set(by_id) - wanted):
             differences.append("%s: %s is deployed but not requested" % (section, instance_id))
     return differences
+
+
+def import_addresses(instances, login_port, pd_addr=None, status_port=None):
+    """(pd_addr, status_port) the local backend of Lightning needs, from the instances of
+    tiup cluster display (ports "20160/20180": the service port, then the status port): the
+    first PD's address, and the status port of the TiDB listening on login_port. Values given
+    are kept."""
+    for instance in instances:
+        ports = str(instance.get("ports", "")).split("/")
+        if instance.get("role") == "pd" and not pd_addr:
+            pd_addr = "%s:%s" % (instance["host"], ports[0])
+        if instance.get("role") == "tidb" and not status_port and ports[0] == str(login_port) and len(ports) > 1:
+            status_port = int(ports[1])
+    return pd_addr, status_port

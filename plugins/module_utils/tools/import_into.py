@@ -143,7 +143,7 @@ def wait_job(connection, job_id, timeout, progress=None):
             progress(row)
         return row if str(row.get("Status")).lower() not in ACTIVE else None
 
-    done, row = poll_until(ended, timeout, first_interval=0.2, max_interval=5.0)
+    done, row = poll_until(ended, timeout, first_interval=0.2, max_interval=1.0)
     if not done:
         cancel_job(connection, job_id)
         raise TidbOpsError("IMPORT_TIMEOUT", "IMPORT INTO job %s did not finish within %ss; it was cancelled"
@@ -154,3 +154,47 @@ def wait_job(connection, job_id, timeout, progress=None):
                            % (job_id, row.get("Target_Table"), status, row.get("Result_Message")),
                            job_id=job_id, job=dict(row))
     return row
+
+
+def import_tables(connection, storage, location, params, tables, jobs, saved, progress=None):
+    """One IMPORT INTO job per table of the source (source_tables()), resumed where an earlier
+    run left them: a table whose recorded job finished is skipped, one whose job still runs (or
+    that a job of a dead run imports) is followed, one whose job failed or was cancelled (which
+    leaves the table empty) starts again.
+
+    jobs maps "db.table" to a job id and is updated in place; saved() is called after each new
+    job, so that a re-run follows that job instead of starting a second one; progress(key, row)
+    sees each poll of a job."""
+    header = bool((params.get("csv") or {}).get("header"))
+    for (db, table), entry in sorted(tables.items()):
+        key = "%s.%s" % (db, table)
+        job_id = jobs.get(key)
+        if job_id is not None:
+            status = str(show_job(connection, job_id).get("Status")).lower()
+            if status in DONE:
+                continue
+            if status not in ACTIVE:
+                job_id = None
+        if job_id is None:
+            running = active_job(connection, db, table)
+            if running is not None:
+                job_id = running["Job_ID"]
+            else:
+                ensure_table(connection, storage, db, table)
+                statement, masked = import_statement(location, params, db, table, entry, header)
+                job_id = start_job(connection, statement, masked)["Job_ID"]
+            jobs[key] = int(job_id)
+            saved()
+        wait_job(connection, job_id, params["timeout"],
+                 progress=(lambda row, key=key: progress(key, row)) if progress else None)
+
+
+def count_rows(connection, tables):
+    """The rows of the (db, table) pairs that exist, together."""
+    total = 0
+    for db, table in tables:
+        if table_exists(connection, db, table):
+            rows, _count, _warnings = run_sql(connection, "SELECT COUNT(*) AS n FROM %s.%s"
+                                              % (quote_identifier(db), quote_identifier(table)))
+            total += int(rows[0]["n"])
+    return total

@@ -19,15 +19,25 @@ from ansible.module_utils.six.moves.urllib.parse import quote, urlencode
 
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 from ansible_collections.tidbops.manager.plugins.module_utils.storage.location import parse_location
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.runner import CommandRunner
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.tiup import Tiup
 
 
 class Tool(object):
-    """A command prefix (argv) and the environment it needs."""
+    """A command prefix (argv) and the environment it needs, run through the CommandRunner
+    (secrets kept off the command line)."""
 
-    def __init__(self, argv, env):
+    def __init__(self, module, argv, env):
+        self.module = module
         self.argv = list(argv)
         self.env = dict(env)
+
+    def run(self, args, location_env=(None, None), **options):
+        """Run the tool with args; location_env is the (env, secret env) pair of tool_location()."""
+        env, secret_env = location_env
+        env = dict(env or {})
+        env.update(self.env)
+        return CommandRunner(self.module).run(self.argv + list(args), env=env, secret_env=secret_env, **options)
 
 
 def find_tool(module, params, component, binary_option):
@@ -36,10 +46,10 @@ def find_tool(module, params, component, binary_option):
     if binary:
         if not (os.path.isfile(binary) and os.access(binary, os.X_OK)):
             raise TidbOpsError("INVALID_ARGUMENT", "%s %s is not an executable file" % (binary_option, binary))
-        return Tool([binary], {})
+        return Tool(module, [binary], {})
     tiup = Tiup(module, params.get("tiup_path"), params.get("tiup_home"))
     spec = component + (":" + params["tool_version"] if params.get("tool_version") else "")
-    return Tool([tiup.path, spec], {"TIUP_HOME": params["tiup_home"]} if params.get("tiup_home") else {})
+    return Tool(module, [tiup.path, spec], {"TIUP_HOME": params["tiup_home"]} if params.get("tiup_home") else {})
 
 
 def tool_location(location, params):

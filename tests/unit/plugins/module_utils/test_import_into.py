@@ -225,3 +225,80 @@ def test_active_job_finds_a_running_job_of_the_table():
     connection = FakeConnection(lambda s: rows)
     assert import_into.active_job(connection, "db", "t")["Job_ID"] == 8
     assert import_into.active_job(connection, "db", "none") is None
+
+
+# -- resuming one job per table ----------------------------------------------------------
+
+class JobServer(object):
+    """SHOW IMPORT JOB[S] and IMPORT INTO answered from a dict of jobs {id: (table, status)}."""
+
+    def __init__(self, jobs, tables=("t",)):
+        self.jobs = dict(jobs)
+        self.tables = tables
+        self.started = []
+
+    def answer(self, statement):
+        if statement.startswith("SHOW IMPORT JOB "):
+            job_id = int(statement.rsplit(" ", 1)[1])
+            table, status = self.jobs[job_id]
+            return [job(status, Job_ID=job_id, Target_Table=("`db`.`%s`" % table).encode())]
+        if statement == "SHOW IMPORT JOBS":
+            return [job(status, Job_ID=i, Target_Table=("`db`.`%s`" % table).encode())
+                    for i, (table, status) in self.jobs.items()]
+        if statement.startswith("IMPORT INTO"):
+            job_id = max(list(self.jobs) + [0]) + 1
+            table = statement.split("`")[3]
+            self.jobs[job_id] = (table, b"finished")
+            self.started.append(table)
+            return [job(b"pending", Job_ID=job_id)]
+        if "information_schema.tables" in statement:
+            return [{"n": 1}]
+        return None
+
+
+def run_import(server, jobs, tables=("t",)):
+    saves = []
+    entries = dict((("db", t), {"format": "sql", "gz": False, "files": []}) for t in tables)
+    import_into.import_tables(FakeConnection(server.answer), None, "/data", dict(timeout=5), entries, jobs,
+                              saved=lambda: saves.append(dict(jobs)))
+    return saves
+
+
+def test_import_tables_starts_one_job_per_table_and_saves_it_before_waiting():
+    server = JobServer({})
+    jobs = {}
+    saves = run_import(server, jobs, tables=("a", "b"))
+    assert server.started == ["a", "b"] and jobs == {"db.a": 1, "db.b": 2}
+    assert saves == [{"db.a": 1}, {"db.a": 1, "db.b": 2}]
+
+
+def test_import_tables_skips_a_finished_job_and_restarts_a_failed_one():
+    server = JobServer({1: ("a", b"finished"), 2: ("b", b"failed")})
+    jobs = {"db.a": 1, "db.b": 2}
+    run_import(server, jobs, tables=("a", "b"))
+    assert server.started == ["b"] and jobs == {"db.a": 1, "db.b": 3}
+
+
+def test_import_tables_follows_a_job_a_dead_run_started_without_recording_it():
+    server = JobServer({4: ("a", b"running")})
+    server_answer = server.answer
+
+    def answer(statement):  # the job ends once it has been looked at
+        rows = server_answer(statement)
+        if statement.startswith("SHOW IMPORT JOB "):
+            server.jobs[4] = ("a", b"finished")
+        return rows
+    server.answer = answer
+    jobs = {}
+    run_import(server, jobs, tables=("a",))
+    assert server.started == [] and jobs == {"db.a": 4}
+
+
+def test_count_rows_adds_the_tables_that_exist():
+    def answer(statement):
+        if "information_schema.tables" in statement:
+            return [{"n": 0}] if "missing" in str(connection.sent[-1][1]) else [{"n": 1}]
+        return [{"n": 21}]
+    connection = FakeConnection(answer)
+    assert import_into.count_rows(connection, [("db", "a"), ("db", "missing"), ("db", "b")]) == 42
+    assert ("SELECT COUNT(*) AS n FROM `db`.`a`", None) in connection.sent

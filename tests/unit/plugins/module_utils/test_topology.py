@@ -100,3 +100,12 @@ def test_relative_deploy_dir_matches_absolute():
     wanted = copy.deepcopy(BASE)
     wanted["pd_servers"][0]["deploy_dir"] = "pd-2379"
     assert topo.topology_drift(wanted, deployed()) == []
+
+
+def test_import_addresses_from_display_instances():
+    instances = [dict(role="pd", host="10.0.0.1", ports="2379/2380"), dict(role="pd", host="10.0.0.2", ports="2379/2380"),
+                 dict(role="tidb", host="10.0.0.3", ports="4001/10081"), dict(role="tidb", host="10.0.0.4", ports="4000/10080"),
+                 dict(role="tikv", host="10.0.0.5", ports="20160/20180")]
+    assert topo.import_addresses(instances, 4000) == ("10.0.0.1:2379", 10080)
+    assert topo.import_addresses(instances, 4001, pd_addr="pd:1") == ("pd:1", 10081)
+    assert topo.import_addresses(instances, 5000) == ("10.0.0.1:2379", None)
