@@ -83,8 +83,16 @@ def transfer_options():
     )
 
 
-# The shared blocks, by the name of their doc fragment. The transfer block is one module
-# family's own options, not a connection setting that module_defaults spreads over a group.
+def paging_options():
+    """Paging through the records an *_info module lists."""
+    return dict(
+        limit=dict(type="int", default=100),
+        offset=dict(type="int", default=0),
+    )
+
+
+# The shared blocks, by the name of their doc fragment. The transfer and paging blocks are one
+# module family's own options, not connection settings that module_defaults spreads over a group.
 BLOCKS = dict(
     login=login_options,
     tiup=tiup_options,
@@ -92,6 +100,7 @@ BLOCKS = dict(
     catalog=catalog_options,
     dm=dm_options,
     transfer=transfer_options,
+    paging=paging_options,
 )
 
 

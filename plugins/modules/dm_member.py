@@ -54,13 +54,12 @@ options:
 extends_documentation_fragment:
   - tidbops.manager.dm
   - ansible.builtin.action_common_attributes
+  - tidbops.manager.attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: none
-  platform:
-    platforms: posix
 seealso:
   - module: tidbops.manager.dm_member_info
 author:

@@ -39,13 +39,8 @@ options:
 extends_documentation_fragment:
   - tidbops.manager.dm
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
+  - tidbops.manager.attributes
+  - tidbops.manager.attributes.info_module
 seealso:
   - module: tidbops.manager.dm_member
 author:

@@ -107,14 +107,13 @@ options:
 extends_documentation_fragment:
   - tidbops.manager.dm
   - ansible.builtin.action_common_attributes
+  - tidbops.manager.attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: full
     details: Shows the source before and after, without the password.
-  platform:
-    platforms: posix
 notes:
   - Creating and updating a source makes DM connect upstream with the credentials; a wrong
     password fails with C(DM_SOURCE_INVALID) and DM's error code.

@@ -143,6 +143,7 @@ options:
 extends_documentation_fragment:
   - tidbops.manager.dm
   - ansible.builtin.action_common_attributes
+  - tidbops.manager.attributes
 attributes:
   check_mode:
     support: full
@@ -150,8 +151,6 @@ attributes:
   diff_mode:
     support: full
     details: Shows the normalised task before and after, without passwords.
-  platform:
-    platforms: posix
 notes:
   - DM answers a start or stop of a missing task with success and does nothing, so the module
     always reads the task first.

@@ -39,13 +39,13 @@ options:
 extends_documentation_fragment:
   - tidbops.manager.dm
   - ansible.builtin.action_common_attributes
+  - tidbops.manager.attributes
 attributes:
   check_mode:
     support: full
+    details: With O(dest), reports whether the file would change and writes nothing.
   diff_mode:
     support: none
-  platform:
-    platforms: posix
 seealso:
   - module: tidbops.manager.dm_task
 author:

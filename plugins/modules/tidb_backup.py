@@ -110,14 +110,13 @@ extends_documentation_fragment:
   - tidbops.manager.login
   - tidbops.manager.catalog
   - ansible.builtin.action_common_attributes
+  - tidbops.manager.attributes
 attributes:
   check_mode:
     support: full
     details: Predicts C(changed) from the records, the storage and the strategy; runs no BACKUP.
   diff_mode:
     support: none
-  platform:
-    platforms: posix
 notes:
   - S3 credentials (O(s3_access_key), O(s3_secret_key)) reach BR inside the statement's storage URL,
     as BR's query parameters; they are never written to a record, a log or a result.

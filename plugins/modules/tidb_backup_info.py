@@ -45,26 +45,12 @@ options:
     description:
       - Only backups started before this time (ISO-8601).
     type: str
-  limit:
-    description:
-      - At most this many records (after O(offset)).
-    type: int
-    default: 100
-  offset:
-    description:
-      - Skip this many records first (for paging).
-    type: int
-    default: 0
 extends_documentation_fragment:
   - tidbops.manager.catalog
+  - tidbops.manager.paging
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
+  - tidbops.manager.attributes
+  - tidbops.manager.attributes.info_module
 seealso:
   - module: tidbops.manager.tidb_backup
 author:
@@ -103,20 +89,20 @@ from ansible_collections.tidbops.manager.plugins.module_utils.module import Tidb
 from ansible_collections.tidbops.manager.plugins.module_utils.backup.records import KIND, filter_records
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.store import parse_time
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import (
-    check_paging, open_catalog, records_of)
+    check_paging, open_catalog, page_of, records_of)
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 
 
 def report(params):
-    check_paging(params["limit"], params["offset"])
+    check_paging(params)
     for bound in ("since", "until"):
         if params[bound] and parse_time(params[bound]) is None:
             raise TidbOpsError("INVALID_ARGUMENT", "%s %r is not an ISO-8601 time" % (bound, params[bound]))
     records = records_of(open_catalog(params), KIND, params["name"])
     matching = filter_records(records, params["cluster"], params["mode"], params["status"],
                               params["since"], params["until"])
-    page = matching[params["offset"]:params["offset"] + params["limit"]]
-    return dict(changed=False, backups=page, total=len(matching))
+    page, total = page_of(matching, params)
+    return dict(changed=False, backups=page, total=total)
 
 
 def main():
@@ -128,10 +114,8 @@ def main():
             status=dict(type="list", elements="str", choices=["processing", "finished", "failed", "cancelled"]),
             since=dict(type="str"),
             until=dict(type="str"),
-            limit=dict(type="int", default=100),
-            offset=dict(type="int", default=0),
         ),
-        blocks=("catalog",), supports_check_mode=True)
+        blocks=("catalog", "paging"), supports_check_mode=True)
     module.run(report, module.params)
 
 

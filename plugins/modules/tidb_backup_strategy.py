@@ -77,13 +77,12 @@ options:
 extends_documentation_fragment:
   - tidbops.manager.catalog
   - ansible.builtin.action_common_attributes
+  - tidbops.manager.attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: full
-  platform:
-    platforms: posix
 notes:
   - Needs O(catalog). Bad input fails with C(BACKUP_STRATEGY_INVALID) and the name of the bad
     option in C(field), before anything is read or written.

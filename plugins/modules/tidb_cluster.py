@@ -79,6 +79,7 @@ extends_documentation_fragment:
   - tidbops.manager.tiup
   - tidbops.manager.ssh
   - ansible.builtin.action_common_attributes
+  - tidbops.manager.attributes
 attributes:
   check_mode:
     support: full
@@ -86,8 +87,6 @@ attributes:
   diff_mode:
     support: full
     details: Shows the topology before and after a deploy or destroy, and the drift when it fails.
-  platform:
-    platforms: posix
 notes:
   - Starting only TiKV, TiDB or other non-PD instances needs a PD that answers; the module checks
     PD's health first and fails with C(PD_UNREACHABLE) before touching anything otherwise.

@@ -44,14 +44,9 @@ options:
 extends_documentation_fragment:
   - tidbops.manager.tiup
   - ansible.builtin.action_common_attributes
+  - tidbops.manager.attributes
+  - tidbops.manager.attributes.info_module
 
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
 seealso:
   - module: tidbops.manager.tidb_cluster
 author:
@@ -158,7 +153,8 @@ def main():
             nodes=dict(type="list", elements="str", default=[]),
             status=dict(type="bool", default=True),
         ),
-        blocks=("tiup",), supports_check_mode=True)
+        blocks=("tiup",), supports_check_mode=True,
+        required_by=dict(nodes="name"))  # a node (host:port) is one cluster's
     module.run(report, module)
 
 

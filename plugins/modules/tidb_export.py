@@ -122,14 +122,13 @@ extends_documentation_fragment:
   - tidbops.manager.tiup
   - tidbops.manager.transfer
   - ansible.builtin.action_common_attributes
+  - tidbops.manager.attributes
 attributes:
   check_mode:
     support: full
     details: Predicts C(changed) from the record and the destination; runs nothing, writes nothing.
   diff_mode:
     support: none
-  platform:
-    platforms: posix
 notes:
   - Dumpling takes a password only on its command line, which every local user can read. So the
     module never gives it O(login_password) - it creates a one-time account with a random

@@ -39,14 +39,13 @@ extends_documentation_fragment:
   - tidbops.manager.login
   - tidbops.manager.catalog
   - ansible.builtin.action_common_attributes
+  - tidbops.manager.attributes
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: full
     details: Shows the GC life time before and after.
-  platform:
-    platforms: posix
 notes:
   - BR, Dumpling and TiCDC register a PD service safepoint themselves, so a hold is mostly
     needed for long jobs that do not (or to be safe across several steps, as a clone is).

@@ -175,6 +175,7 @@ extends_documentation_fragment:
   - tidbops.manager.tiup
   - tidbops.manager.transfer
   - ansible.builtin.action_common_attributes
+  - tidbops.manager.attributes
   - ansible.builtin.action_common_attributes.flow
 attributes:
   action:
@@ -189,8 +190,6 @@ attributes:
     details: Checks the source, the archive and the cluster; runs nothing, writes nothing.
   diff_mode:
     support: none
-  platform:
-    platforms: posix
 notes:
   - The TiDB password reaches Lightning only inside C(tidb-lightning.toml), written 0600 into a
     private directory that is removed when Lightning exits; S3 keys reach Lightning through the

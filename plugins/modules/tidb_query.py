@@ -43,6 +43,7 @@ options:
 extends_documentation_fragment:
   - tidbops.manager.login
   - ansible.builtin.action_common_attributes
+  - tidbops.manager.attributes
 attributes:
   check_mode:
     support: partial
@@ -50,8 +51,6 @@ attributes:
       count as a change.
   diff_mode:
     support: none
-  platform:
-    platforms: posix
 seealso:
   - module: tidbops.manager.tidb_cluster
 author:

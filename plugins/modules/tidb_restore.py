@@ -77,14 +77,13 @@ extends_documentation_fragment:
   - tidbops.manager.login
   - tidbops.manager.catalog
   - ansible.builtin.action_common_attributes
+  - tidbops.manager.attributes
 attributes:
   check_mode:
     support: full
     details: Predicts C(changed) from the records; runs no RESTORE.
   diff_mode:
     support: none
-  platform:
-    platforms: posix
 seealso:
   - module: tidbops.manager.tidb_backup
   - name: RESTORE statement

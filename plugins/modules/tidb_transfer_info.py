@@ -45,26 +45,12 @@ options:
         status C(finished), as TiUniManager's C(reImport) query did); V(false) keeps only the others.
       - Not set, both.
     type: bool
-  limit:
-    description:
-      - At most this many records (after O(offset)).
-    type: int
-    default: 100
-  offset:
-    description:
-      - Skip this many records first (for paging).
-    type: int
-    default: 0
 extends_documentation_fragment:
   - tidbops.manager.catalog
+  - tidbops.manager.paging
   - ansible.builtin.action_common_attributes
-attributes:
-  check_mode:
-    support: full
-  diff_mode:
-    support: none
-  platform:
-    platforms: posix
+  - tidbops.manager.attributes
+  - tidbops.manager.attributes.info_module
 seealso:
   - module: tidbops.manager.tidb_backup_info
 author:
@@ -116,17 +102,17 @@ total:
 from ansible_collections.tidbops.manager.plugins.module_utils.module import TidbOpsModule
 
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import (
-    check_paging, open_catalog, records_of)
+    check_paging, open_catalog, page_of, records_of)
 from ansible_collections.tidbops.manager.plugins.module_utils.transfer.records import KIND, filter_transfers
 
 
 def report(params):
-    check_paging(params["limit"], params["offset"])
+    check_paging(params)
     records = records_of(open_catalog(params), KIND, params["name"])
     matching = filter_transfers(records, cluster=params["cluster"], transfer_type=params["type"],
                                 status=params["status"], reimport=params["reimport"])
-    page = matching[params["offset"]:params["offset"] + params["limit"]]
-    return dict(changed=False, transfers=page, total=len(matching))
+    page, total = page_of(matching, params)
+    return dict(changed=False, transfers=page, total=total)
 
 
 def main():
@@ -137,10 +123,8 @@ def main():
             type=dict(type="str", choices=["export", "import"]),
             status=dict(type="list", elements="str", choices=["processing", "finished", "failed"]),
             reimport=dict(type="bool"),
-            limit=dict(type="int", default=100),
-            offset=dict(type="int", default=0),
         ),
-        blocks=("catalog",), supports_check_mode=True)
+        blocks=("catalog", "paging"), supports_check_mode=True)
     module.run(report, module.params)
 
 

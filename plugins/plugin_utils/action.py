@@ -12,7 +12,7 @@ __metaclass__ = type
 from ansible.plugins.action.normal import ActionModule as NormalAction
 
 from ansible_collections.tidbops.manager.plugins.plugin_utils.defaults import (
-    defaulted_names, module_blocks, without_foreign_defaults)
+    defaulted_names, module_options, without_foreign_defaults)
 
 
 class ModuleAction(NormalAction):
@@ -25,7 +25,7 @@ class ModuleAction(NormalAction):
         """Drop what module_defaults gave that the module does not take (before anything runs)."""
         defaulted = defaulted_names(self._task.module_defaults, self._templar.template)
         if defaulted:
-            self._task.args = without_foreign_defaults(self._task.args, module_blocks(self.module_name()), defaulted)
+            self._task.args = without_foreign_defaults(self._task.args, module_options(self.module_name()), defaulted)
 
     def run(self, tmp=None, task_vars=None):
         self.filter_defaults()

@@ -30,22 +30,28 @@ COLLECTION = "tidbops.manager."
 MODULES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "modules")
 
 
-def module_blocks(module_name, modules_dir=MODULES_DIR):
-    """The option blocks the module takes: the collection's fragments its DOCUMENTATION extends."""
+def module_options(module_name, modules_dir=MODULES_DIR):
+    """(the option blocks the module takes: the collection's fragments its DOCUMENTATION
+    extends, the names of its own options and their aliases)."""
     doc = read_docstring(os.path.join(modules_dir, module_name + ".py"), verbose=False)["doc"] or {}
     fragments = doc.get("extends_documentation_fragment") or []
     if isinstance(fragments, string_types):
         fragments = [fragments]
     names = [f[len(COLLECTION):] for f in fragments if f.startswith(COLLECTION)]
-    return set(name for name in names if name in BLOCKS)
+    own = set()
+    for name, option in (doc.get("options") or {}).items():
+        own.add(name)
+        own.update(option.get("aliases") or ())
+    return set(name for name in names if name in BLOCKS), own
 
 
-def foreign_options(blocks):
-    """The shared options of every block the module does not take."""
-    foreign, own = set(), set()
+def foreign_options(blocks, own=()):
+    """The shared options of every block the module does not take, less the module's own
+    options of the same name (dm_task's wait is not the transfer block's)."""
+    foreign, taken = set(), set(own)
     for block in BLOCKS:
-        (own if block in blocks else foreign).update(block_names(block))
-    return foreign - own
+        (taken if block in blocks else foreign).update(block_names(block))
+    return foreign - taken
 
 
 def defaulted_names(module_defaults, template):
@@ -64,7 +70,8 @@ def defaulted_names(module_defaults, template):
     return names
 
 
-def without_foreign_defaults(args, blocks, defaulted):
-    """args less the options of blocks the module does not take that module_defaults supplied."""
-    dropped = foreign_options(blocks) & defaulted
+def without_foreign_defaults(args, module, defaulted):
+    """args less the options of blocks the module does not take that module_defaults supplied;
+    module is the (blocks, own option names) pair of module_options()."""
+    dropped = foreign_options(*module) & defaulted
     return dict((key, value) for key, value in args.items() if key not in dropped)

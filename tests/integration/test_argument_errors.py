@@ -10,15 +10,24 @@ SECRET = "Arg-Check-Secret-93xq"
 REQUIRED = dict(tidb_backup=dict(cluster="c1"), tidb_backup_strategy=dict(cluster="c1"), tidb_cluster=dict(name="c1"),
                 tidb_export=dict(cluster="c1"), tidb_gc=dict(cluster="c1"), tidb_import=dict(cluster="c1"),
                 tidb_query=dict(query="SELECT 1"), tidb_restore=dict(cluster="c1", backup="b1"))
-# The pairs each module declares it cannot take together (mutually_exclusive, required_if).
+# The pairs each module declares it cannot take together (mutually_exclusive, required_if, required_by).
 CONFLICTS = dict(
+    dm_member=dict(state="leader_evicted"),
+    dm_source=dict(name="s1", relay="purged"),
     dm_task=dict(task={"name": "t"}, task_file="/nonexistent.yaml"),
+    dm_task_info=dict(dest="/nonexistent.yaml"),
+    tidb_cluster_info=dict(nodes=["127.0.0.1:20160"]),
+    tidb_export=dict(state="absent"),
+    tidb_import=dict(source="/nonexistent", from_export="e1"),
     tidb_backup=dict(databases=["a"], tables=["a.b"]),
     tidb_backup_strategy=dict(state="present"),
     tidb_cluster=dict(topology={"pd_servers": []}, topology_file="/nonexistent.yaml"),
     tidb_query=dict(positional_args=[1], named_args={"a": 1}),
     tidb_restore=dict(path="/nonexistent", databases=["a"], tables=["a.b"]),
 )
+# Modules whose options have no pair that excludes the other: a choice not offered instead.
+CHOICES = dict(dm_member_info=dict(role="leaders"), tidb_backup_info=dict(status=["done"]), tidb_gc=dict(state="hold"),
+               tidb_transfer_info=dict(type="copy"))
 
 
 def cases():
@@ -26,8 +35,7 @@ def cases():
         base = dict(REQUIRED.get(module, {}), login_password=SECRET, s3_secret_key=SECRET)
         yield module, "wrong type", dict(base, login_port="fast")
         yield module, "unknown option", dict(base, no_such_option=1)
-        if module in CONFLICTS:
-            yield module, "conflict", dict(base, **CONFLICTS[module])
+        yield module, "conflict", dict(base, **CONFLICTS.get(module) or CHOICES[module])
 
 
 def test_every_argument_error_has_an_error_code(playbook, ansible_env, tmp_path):
@@ -37,12 +45,15 @@ def test_every_argument_error_has_an_error_code(playbook, ansible_env, tmp_path)
     path.write_text(yaml.safe_dump([dict(hosts="localhost", gather_facts=False, tasks=tasks)]))
     run = playbook(str(path))
     results = dict(run.results)
-    assert len(results) == len(tasks) == len(MODULES) * 2 + len(CONFLICTS)
+    assert sorted(set(CONFLICTS) | set(CHOICES)) == sorted(MODULES) and not set(CONFLICTS) & set(CHOICES)
+    assert len(results) == len(tasks) == len(MODULES) * 3
     for name, result in results.items():
         assert result.get("failed"), (name, result)
         assert result.get("error_code") == "INVALID_ARGUMENT", (name, result.get("msg"), result)
         assert SECRET not in str(result), name
     assert "mutually exclusive" in results["tidb_query conflict"]["msg"]
+    assert "state is leader_evicted but all of the following are missing: member_name" in results["dm_member conflict"]["msg"]
+    assert "missing parameter(s) required by 'nodes': name" in results["tidb_cluster_info conflict"]["msg"]
     assert "no_such_option" in results["tidb_gc unknown option"]["msg"]
     assert SECRET not in run.stdout + run.stderr
     with open(ansible_env["ANSIBLE_LOG_PATH"]) as log:

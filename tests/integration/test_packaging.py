@@ -1,12 +1,15 @@
 """The collection builds, its tarball installs, and every module's documentation renders."""
 import glob
+import json
 import os
 import subprocess
 import sys
 
 import yaml
 
-from tests.conftest import REPO_ROOT
+from ansible_collections.tidbops.manager.plugins.module_utils.specs import BLOCKS
+from ansible_collections.tidbops.manager.plugins.plugin_utils.defaults import module_options
+from tests.conftest import COLLECTIONS_ROOT, REPO_ROOT
 
 BIN = os.path.dirname(sys.executable)
 MODULES = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(REPO_ROOT, "plugins", "modules", "*.py"))
@@ -43,3 +46,21 @@ def test_build_install_and_ansible_doc(tmp_path):
         doc = shown.stdout
         assert "EXAMPLES" in doc and "RETURN VALUES" in doc, module
         assert "tidbops.manager." + module in doc
+
+
+def test_ansible_doc_shows_each_module_only_the_options_it_uses():
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS_ROOT)
+    shown = subprocess.run([os.path.join(BIN, "ansible-doc"), "--json"] + ["tidbops.manager." + m for m in MODULES],
+                           env=env, check=True, capture_output=True, text=True)
+    docs = json.loads(shown.stdout)
+    options = dict((name.rpartition(".")[2], set(doc["doc"]["options"])) for name, doc in docs.items())
+    assert sorted(options) == MODULES
+    assert not options["tidb_query"] & {"dm_master_url", "catalog", "s3_secret_key", "tiup_home", "ssh_user"}
+    assert {"login_host", "login_password", "query"} <= options["tidb_query"]
+    assert not options["dm_task"] & {"login_host", "catalog", "tiup_path"} and "dm_master_url" in options["dm_task"]
+    assert not options["tidb_cluster_info"] & {"login_host", "catalog", "ssh_user", "dm_master_url"}
+    assert {"ssh_user", "tiup_home"} <= options["tidb_cluster"] and "login_host" not in options["tidb_cluster"]
+    # Every module documents the blocks it names (plugin_utils reads the same list).
+    for module, names in options.items():
+        blocks, _own = module_options(module)
+        assert set().union(*(set(BLOCKS[b]()) for b in blocks)) <= names, module

@@ -8,7 +8,7 @@ import pytest
 
 from ansible_collections.tidbops.manager.plugins.module_utils.specs import BLOCKS, secret_names
 from ansible_collections.tidbops.manager.plugins.plugin_utils.defaults import (
-    MODULES_DIR, defaulted_names, foreign_options, module_blocks, without_foreign_defaults)
+    MODULES_DIR, defaulted_names, foreign_options, module_options, without_foreign_defaults)
 
 MODULES = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(MODULES_DIR, "*.py")))
 
@@ -17,14 +17,15 @@ MODULES = sorted(os.path.basename(p)[:-3] for p in glob.glob(os.path.join(MODULE
 def test_the_documented_blocks_are_the_blocks_the_module_takes(module):
     with open(os.path.join(MODULES_DIR, module + ".py")) as handle:
         declared = re.search(r"blocks=\(([^)]*)\)", handle.read()).group(1)
-    assert module_blocks(module) == set(re.findall(r'"(\w+)"', declared))
+    assert module_options(module)[0] == set(re.findall(r'"(\w+)"', declared))
 
 
 def test_each_module_takes_only_what_it_uses():
-    assert module_blocks("tidb_query") == {"login"}
-    assert module_blocks("dm_task") == {"dm"}
-    assert module_blocks("tidb_cluster") == {"tiup", "ssh"}
-    assert module_blocks("tidb_import") == {"login", "catalog", "tiup", "transfer"}
+    assert module_options("tidb_query") == ({"login"}, {"query", "positional_args", "named_args", "single_transaction"})
+    assert module_options("dm_task")[0] == {"dm"}
+    assert module_options("tidb_cluster")[0] == {"tiup", "ssh"}
+    assert module_options("tidb_import")[0] == {"login", "catalog", "tiup", "transfer"}
+    assert {"name", "cluster_name"} <= module_options("tidb_cluster")[1]
 
 
 def test_foreign_options_are_those_of_the_other_blocks_aliases_included():
@@ -32,6 +33,8 @@ def test_foreign_options_are_those_of_the_other_blocks_aliases_included():
     assert {"dm_master_url", "catalog", "s3_secret_key", "tiup_home", "ssh_user", "work_dir"} <= foreign
     assert not foreign & {"login_host", "login_password", "ssl_ca"}
     assert foreign_options(set(BLOCKS)) == set()
+    # A module's own option of a block's name is not foreign (dm_task's wait, wait_timeout).
+    assert "wait" in foreign_options({"dm"}) and "wait" not in foreign_options({"dm"}, own={"wait"})
 
 
 def test_defaulted_names_reads_groups_modules_and_templated_entries():
@@ -46,7 +49,7 @@ def test_defaulted_names_reads_groups_modules_and_templated_entries():
 
 def test_only_defaulted_foreign_options_are_dropped():
     args = dict(query="SELECT 1", login_host="h", catalog="/c", dm_master_url=["u"], s3_secret_key="k")
-    kept = without_foreign_defaults(args, {"login"}, defaulted={"login_host", "catalog", "s3_secret_key"})
+    kept = without_foreign_defaults(args, ({"login"}, {"query"}), defaulted={"login_host", "catalog", "s3_secret_key"})
     # dm_master_url was written on the task itself: it stays, and the module refuses it.
     assert kept == dict(query="SELECT 1", login_host="h", dm_master_url=["u"])
 
