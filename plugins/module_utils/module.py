@@ -21,7 +21,6 @@ __metaclass__ = type
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.tidbops.manager.plugins.module_utils import yamldoc
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 from ansible_collections.tidbops.manager.plugins.module_utils.specs import argument_spec as build_spec
 from ansible_collections.tidbops.manager.plugins.module_utils.specs import secret_names
@@ -36,8 +35,11 @@ class TidbOpsModule(AnsibleModule):
         self._checking_arguments = False
         self.changed = False
         self.actions = []
-        if requires_yaml and not yamldoc.HAS_YAML:
-            self.fail_json(msg="PyYAML is required on the managed node", error_code="MISSING_LIBRARY")
+        if requires_yaml:
+            # Imported here: a module that shows no YAML does not pay for loading PyYAML.
+            from ansible_collections.tidbops.manager.plugins.module_utils import yamldoc
+            if not yamldoc.HAS_YAML:
+                self.fail_json(msg="PyYAML is required on the managed node", error_code="MISSING_LIBRARY")
 
     def fail_json(self, msg, **kwargs):  # pylint: disable=arguments-differ
         if getattr(self, "_checking_arguments", False):

@@ -31,10 +31,9 @@ options:
     default: []
   nodes:
     description:
-      - Only these instances, by id V(host:port) (C(display -N)).
+      - Only these instances, by id V(host:port) (C(display -N)); needs O(name), since a node is one cluster's.
     type: list
     elements: str
-    default: []
   status:
     description:
       - Whether to probe the instances (C(display)). V(false) returns only what C(tiup cluster list)
@@ -150,7 +149,7 @@ def main():
         dict(
             name=dict(type="str", aliases=["cluster_name"]),
             roles=dict(type="list", elements="str", default=[]),
-            nodes=dict(type="list", elements="str", default=[]),
+            nodes=dict(type="list", elements="str"),
             status=dict(type="bool", default=True),
         ),
         blocks=("tiup",), supports_check_mode=True,

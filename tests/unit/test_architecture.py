@@ -69,3 +69,13 @@ def test_tidb_modules_load_neither_boto3_nor_the_http_client(module):
             % (os.environ["TIDBOPS_COLLECTIONS_ROOT"], module))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("module", ["tidb_query", "tidb_gc", "tidb_backup", "tidb_restore", "tidb_backup_info",
+                                    "dm_member"])
+def test_modules_that_show_no_yaml_do_not_load_pyyaml(module):
+    code = ("import sys; sys.path.insert(0, %r); "
+            "import ansible_collections.tidbops.manager.plugins.modules.%s; "
+            "print('yaml' in sys.modules)" % (os.environ["TIDBOPS_COLLECTIONS_ROOT"], module))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
