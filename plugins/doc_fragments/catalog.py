@@ -7,7 +7,7 @@ __metaclass__ = type
 
 
 class ModuleDocFragment(object):
-    # The catalog and the S3 credentials of every s3:// location (module_utils/specs.py catalog_options).
+    # Where the collection keeps its records and locks (module_utils/specs.py catalog_options).
     DOCUMENTATION = r'''
 options:
   catalog:
@@ -16,29 +16,6 @@ options:
         locks, one JSON document each, never holding a secret.
       - An absolute directory (local or NFS, shared by the hosts that run the jobs) or an
         V(s3://bucket/prefix) URL.
-      - Required by the modules that keep records.
+      - Required by the modules that keep records. An V(s3://) catalog takes the O(s3_endpoint) and credentials.
     type: str
-  s3_endpoint:
-    description:
-      - The S3 API endpoint for V(s3://) locations (catalog and storage), for S3-compatible
-        servers such as MinIO. By default AWS's.
-    type: str
-  s3_region:
-    description:
-      - The S3 region.
-    type: str
-  s3_access_key:
-    description:
-      - The S3 access key id. By default boto3's credential chain applies (environment, profile).
-    type: str
-  s3_secret_key:
-    description:
-      - The S3 secret access key. Never logged, never in a record or a result.
-    type: str
-  s3_session_token:
-    description:
-      - An S3 session token, for temporary credentials.
-    type: str
-requirements:
-  - boto3 >= 1.35 on the managed node, for V(s3://) locations
 '''

@@ -48,9 +48,15 @@ def ssh_options():
 
 
 def catalog_options():
-    """The catalog location and the S3 credentials of every s3:// location."""
+    """Where the records and locks are (a directory or an s3:// URL, which needs the s3 block)."""
     return dict(
         catalog=dict(type="str"),
+    )
+
+
+def s3_options():
+    """The S3 endpoint and credentials of every s3:// location, catalog or storage."""
+    return dict(
         s3_endpoint=dict(type="str"),
         s3_region=dict(type="str"),
         s3_access_key=dict(type="str", no_log=True),
@@ -65,6 +71,14 @@ def dm_options():
         dm_master_url=dict(type="list", elements="str", default=["http://127.0.0.1:8261"]),
         dm_timeout=dict(type="int", default=30),
         dmctl_path=dict(type="path"),
+    )
+
+
+def cdc_options():
+    """The TiCDC servers' OpenAPI (port 8300); any server forwards to the owner."""
+    return dict(
+        cdc_url=dict(type="list", elements="str", default=["http://127.0.0.1:8300"]),
+        cdc_timeout=dict(type="int", default=30),
     )
 
 
@@ -98,7 +112,9 @@ BLOCKS = dict(
     tiup=tiup_options,
     ssh=ssh_options,
     catalog=catalog_options,
+    s3=s3_options,
     dm=dm_options,
+    cdc=cdc_options,
     transfer=transfer_options,
     paging=paging_options,
 )

@@ -109,6 +109,7 @@ options:
 extends_documentation_fragment:
   - tidbops.manager.login
   - tidbops.manager.catalog
+  - tidbops.manager.s3
   - ansible.builtin.action_common_attributes
   - tidbops.manager.attributes
 attributes:
@@ -512,7 +513,7 @@ def main():
         ),
         mutually_exclusive=[["databases", "tables"]],
         required_if=[("state", "cancelled", ("name",)), ("state", "absent", ("name",))],
-        blocks=("login", "catalog"), supports_check_mode=True)
+        blocks=("login", "catalog", "s3"), supports_check_mode=True)
     module.run(run, module)
 
 

@@ -47,6 +47,7 @@ options:
     type: str
 extends_documentation_fragment:
   - tidbops.manager.catalog
+  - tidbops.manager.s3
   - tidbops.manager.paging
   - ansible.builtin.action_common_attributes
   - tidbops.manager.attributes
@@ -115,7 +116,7 @@ def main():
             since=dict(type="str"),
             until=dict(type="str"),
         ),
-        blocks=("catalog", "paging"), supports_check_mode=True)
+        blocks=("catalog", "s3", "paging"), supports_check_mode=True)
     module.run(report, module.params)
 
 

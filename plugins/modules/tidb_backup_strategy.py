@@ -76,6 +76,7 @@ options:
     default: UTC
 extends_documentation_fragment:
   - tidbops.manager.catalog
+  - tidbops.manager.s3
   - ansible.builtin.action_common_attributes
   - tidbops.manager.attributes
 attributes:
@@ -230,7 +231,7 @@ def main():
             max_age=dict(type="str"),
             timezone=dict(type="str", default="UTC"),
         ),
-        blocks=("catalog",), requires_yaml=True, supports_check_mode=True,
+        blocks=("catalog", "s3"), requires_yaml=True, supports_check_mode=True,
         required_if=[("state", "present", ("weekdays", "period"))])
     module.run(run, module)
 

@@ -119,6 +119,7 @@ options:
 extends_documentation_fragment:
   - tidbops.manager.login
   - tidbops.manager.catalog
+  - tidbops.manager.s3
   - tidbops.manager.tiup
   - tidbops.manager.transfer
   - ansible.builtin.action_common_attributes
@@ -400,7 +401,7 @@ def main():
             dumpling_path=dict(type="path"),
         ),
         required_if=[("state", "absent", ("name",))],
-        blocks=("login", "catalog", "tiup", "transfer"), supports_check_mode=True)
+        blocks=("login", "catalog", "s3", "tiup", "transfer"), supports_check_mode=True)
     module.run(run, module)
 
 

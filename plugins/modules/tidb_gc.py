@@ -38,6 +38,7 @@ options:
 extends_documentation_fragment:
   - tidbops.manager.login
   - tidbops.manager.catalog
+  - tidbops.manager.s3
   - ansible.builtin.action_common_attributes
   - tidbops.manager.attributes
 attributes:
@@ -158,7 +159,7 @@ def main():
             state=dict(type="str", default="held", choices=["held", "released"]),
             life_time=dict(type="str", default="720h"),
         ),
-        blocks=("login", "catalog"), supports_check_mode=True)
+        blocks=("login", "catalog", "s3"), supports_check_mode=True)
     module.run(run, module)
 
 

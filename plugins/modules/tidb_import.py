@@ -172,6 +172,7 @@ options:
 extends_documentation_fragment:
   - tidbops.manager.login
   - tidbops.manager.catalog
+  - tidbops.manager.s3
   - tidbops.manager.tiup
   - tidbops.manager.transfer
   - ansible.builtin.action_common_attributes
@@ -514,7 +515,7 @@ def main():
         ),
         mutually_exclusive=[["source", "archive", "from_export"]],
         required_if=[("state", "absent", ("name",)), ("state", "present", ("source", "archive", "from_export"), True)],
-        blocks=("login", "catalog", "tiup", "transfer"), supports_check_mode=True)
+        blocks=("login", "catalog", "s3", "tiup", "transfer"), supports_check_mode=True)
     if module.params["csv"]:
         module.params["csv"] = dict((k, v) for k, v in module.params["csv"].items() if v is not None)
     module.run(run, module)

@@ -76,6 +76,7 @@ options:
 extends_documentation_fragment:
   - tidbops.manager.login
   - tidbops.manager.catalog
+  - tidbops.manager.s3
   - ansible.builtin.action_common_attributes
   - tidbops.manager.attributes
 attributes:
@@ -262,7 +263,7 @@ def main():
         ),
         mutually_exclusive=[["backup", "path"], ["databases", "tables"]],
         required_one_of=[["backup", "path"]],
-        blocks=("login", "catalog"), supports_check_mode=True)
+        blocks=("login", "catalog", "s3"), supports_check_mode=True)
     module.run(run, module)
 
 

@@ -47,6 +47,7 @@ options:
     type: bool
 extends_documentation_fragment:
   - tidbops.manager.catalog
+  - tidbops.manager.s3
   - tidbops.manager.paging
   - ansible.builtin.action_common_attributes
   - tidbops.manager.attributes
@@ -124,7 +125,7 @@ def main():
             status=dict(type="list", elements="str", choices=["processing", "finished", "failed"]),
             reimport=dict(type="bool"),
         ),
-        blocks=("catalog", "paging"), supports_check_mode=True)
+        blocks=("catalog", "s3", "paging"), supports_check_mode=True)
     module.run(report, module.params)
 
 

@@ -24,13 +24,14 @@ def test_each_module_takes_only_what_it_uses():
     assert module_options("tidb_query") == ({"login"}, {"query", "positional_args", "named_args", "single_transaction"})
     assert module_options("dm_task")[0] == {"dm"}
     assert module_options("tidb_cluster")[0] == {"tiup", "ssh"}
-    assert module_options("tidb_import")[0] == {"login", "catalog", "tiup", "transfer"}
+    assert module_options("tidb_import")[0] == {"login", "catalog", "s3", "tiup", "transfer"}
+    assert module_options("tidb_backup_info")[0] == {"catalog", "s3", "paging"}
     assert {"name", "cluster_name"} <= module_options("tidb_cluster")[1]
 
 
 def test_foreign_options_are_those_of_the_other_blocks_aliases_included():
     foreign = foreign_options({"login"})
-    assert {"dm_master_url", "catalog", "s3_secret_key", "tiup_home", "ssh_user", "work_dir"} <= foreign
+    assert {"dm_master_url", "catalog", "s3_secret_key", "tiup_home", "ssh_user", "work_dir", "cdc_url"} <= foreign
     assert not foreign & {"login_host", "login_password", "ssl_ca"}
     assert foreign_options(set(BLOCKS)) == set()
     # A module's own option of a block's name is not foreign (dm_task's wait, wait_timeout).
