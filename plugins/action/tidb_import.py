@@ -44,7 +44,11 @@ class ActionModule(ModuleAction):
         except AnsibleError as exc:
             return dict(failed=True, error_code="IMPORT_SOURCE_INVALID",
                         msg="archive %s was not found on the controller: %s" % (archive, exc))
-        limit = int(args.get("max_file_size") or DEFAULT_MAX_FILE_SIZE)
+        try:
+            limit = int(args.get("max_file_size") or DEFAULT_MAX_FILE_SIZE)
+        except (TypeError, ValueError):
+            # Not a number: the module refuses it with INVALID_ARGUMENT before anything is sent.
+            return self._execute_module(module_args=args, task_vars=task_vars)
         size = os.path.getsize(local)
         if size > limit:
             return dict(failed=True, error_code="TRANSFER_FILE_SIZE_INVALID", size=size, limit=limit,

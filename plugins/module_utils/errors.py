@@ -52,11 +52,13 @@ ERROR_CODES = {
     "BACKUP_RECORD_INVALID": "The backup record cannot be used for this operation (wrong status, cluster or type).",
     "BACKUP_RECORD_NOT_FOUND": "No backup record has that id, and no backup is at that path.",
     "BACKUP_PATH_NOT_EMPTY": "The backup destination already holds a backup (its backupmeta exists).",
+    "BACKUP_SCOPE_NOT_FOUND": "A database or table named in databases/tables does not exist on the cluster; nothing was backed up.",
     "BACKUP_FAILED": "The BACKUP statement failed.",
     "BACKUP_CANCELLED": "The backup was cancelled (KILL TIDB QUERY) while it ran.",
     "BACKUP_CANCEL_FAILED": "The running backup could not be found in SHOW BACKUPS or could not be killed.",
     "BACKUP_NOT_DUE": "An automatic backup was asked for outside the strategy's window.",
     "RESTORE_FAILED": "The RESTORE statement failed.",
+    "RESTORE_SCOPE_NOT_IN_BACKUP": "The databases/tables to restore name nothing the backup holds; nothing was restored.",
     "RESTORE_TABLES_EXIST": "The target cluster already has tables the backup holds; BR does not overwrite them.",
     "RESTORE_VERIFY_FAILED": "The restored tables' checksums differ from those recorded at backup time.",
     # Import and export

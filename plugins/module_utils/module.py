@@ -23,15 +23,17 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 from ansible_collections.tidbops.manager.plugins.module_utils.specs import argument_spec as build_spec
+from ansible_collections.tidbops.manager.plugins.module_utils.specs import ranges as build_ranges
 from ansible_collections.tidbops.manager.plugins.module_utils.specs import secret_names
 
 
 class TidbOpsModule(AnsibleModule):
 
-    def __init__(self, argument_spec, blocks=(), requires_yaml=False, **kwargs):
+    def __init__(self, argument_spec, blocks=(), requires_yaml=False, ranges=None, **kwargs):
         # Everything AnsibleModule refuses while it is constructed is about the arguments.
         self._checking_arguments = True
         super(TidbOpsModule, self).__init__(argument_spec=build_spec(blocks, argument_spec), **kwargs)
+        self.check_ranges(build_ranges(blocks, ranges))
         self._checking_arguments = False
         self.changed = False
         self.actions = []
@@ -44,16 +46,28 @@ class TidbOpsModule(AnsibleModule):
     def fail_json(self, msg, **kwargs):  # pylint: disable=arguments-differ
         if getattr(self, "_checking_arguments", False):
             kwargs.setdefault("error_code", "INVALID_ARGUMENT")
-            self.mask_foreign_secrets()
+            self.mask_given_secrets()
         super(TidbOpsModule, self).fail_json(msg=msg, **kwargs)
 
-    def mask_foreign_secrets(self):
-        """A secret of a block this module does not take (login_password given to a dm_ module)
-        is refused as unsupported; it has no no_log here, so mask it in the refusal explicitly."""
-        for name in secret_names():
-            value = (self.params or {}).get(name)
-            if value not in (None, ""):
-                self.no_log_values.add(str(value))
+    def mask_given_secrets(self):
+        """Mask, in an argument refusal, every value given to a no_log option: Ansible collects
+        the no_log values while it validates, and gives up on all of them when a sub-option is
+        malformed (csv: "yes"); and a secret of a block this module does not take (login_password
+        given to a dm_ module) is refused as unsupported without any no_log at all."""
+        names = secret_names()
+        for name, spec in (self.argument_spec or {}).items():
+            if spec.get("no_log"):
+                names.add(name)
+                names.update(spec.get("aliases") or ())
+        for name in names:
+            self.no_log_values.update(_leaves((self.params or {}).get(name)))
+
+    def check_ranges(self, declared):
+        """INVALID_ARGUMENT for an integer option outside its declared (low, high) range."""
+        for name, (low, high) in sorted(declared.items()):
+            value = self.params.get(name)
+            if value is not None and not low <= value <= high:
+                self.fail_json(msg="%s must be between %d and %d, not %d" % (name, low, high, value))
 
     def fail_error(self, error, **extra):
         """Fail with a TidbOpsError's code and details, over extra result keys (what already happened)."""
@@ -83,3 +97,18 @@ class TidbOpsModule(AnsibleModule):
         if result is None:
             result = self.result()
         self.exit_json(**result)
+
+
+def _leaves(value):
+    """The text of every scalar in a value however nested (a secret given as a list or a dict
+    is still masked wherever it shows)."""
+    if value is None or value == "":
+        return set()
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, (list, tuple, set)):
+        found = set()
+        for item in value:
+            found.update(_leaves(item))
+        return found
+    return set([str(value)])

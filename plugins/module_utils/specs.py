@@ -120,6 +120,33 @@ BLOCKS = dict(
 )
 
 
+# Integers are unbounded in Python and in Ansible's int type; these are the ranges the tools
+# take (TiDB's BRIE options and BR's flags are uint32/uint64, tiup's and Dumpling's int).
+UINT32 = 2 ** 32 - 1
+INT32 = 2 ** 31 - 1
+INT64 = 2 ** 63 - 1
+PORT = (1, 65535)
+SECONDS = (1, INT32)
+
+# The inclusive (low, high) range of each integer option of a block, checked before any work.
+BLOCK_RANGES = dict(
+    login=dict(login_port=PORT, connect_timeout=SECONDS),
+    dm=dict(dm_timeout=SECONDS),
+    cdc=dict(cdc_timeout=SECONDS),
+    transfer=dict(max_concurrent_transfers=(1, 1000), wait_timeout=(0, INT32), max_file_size=(0, INT64)),
+    paging=dict(limit=(0, INT64), offset=(0, INT64)),
+)
+
+
+def ranges(blocks, own):
+    """The ranges of the blocks' integer options and of the module's own (own: name -> range)."""
+    merged = {}
+    for block in blocks:
+        merged.update(BLOCK_RANGES.get(block, {}))
+    merged.update(own or {})
+    return merged
+
+
 def block_names(block):
     """Every name an option of the block answers to (its aliases too)."""
     names = set()

@@ -190,6 +190,7 @@ dm_error_code:
 '''
 
 from ansible_collections.tidbops.manager.plugins.module_utils.module import TidbOpsModule
+from ansible_collections.tidbops.manager.plugins.module_utils.specs import PORT
 
 from ansible_collections.tidbops.manager.plugins.module_utils.dm import source_config as scfg
 from ansible_collections.tidbops.manager.plugins.module_utils.dm.api import DmClient
@@ -334,6 +335,7 @@ def main():
             relay_dir=dict(type="str"),
             force=dict(type="bool", default=False),
         ),
+        ranges=dict(port=PORT),
         blocks=("dm",), requires_yaml=True, supports_check_mode=True,
         required_if=[("relay", "purged", ("relay_binlog_name",))])
     module.run(lambda: SourceRun(module, DmClient.from_params(module.params)).run())

@@ -257,6 +257,7 @@ dm_error_code:
 '''
 
 from ansible_collections.tidbops.manager.plugins.module_utils.module import TidbOpsModule
+from ansible_collections.tidbops.manager.plugins.module_utils.specs import INT32
 
 from ansible_collections.tidbops.manager.plugins.module_utils.dm import api as dm_api
 from ansible_collections.tidbops.manager.plugins.module_utils.dm import task_config as cfg
@@ -482,6 +483,7 @@ def main():
             error_count=dict(type="int", default=10),
             warn_count=dict(type="int", default=10),
         ),
+        ranges=dict(wait_timeout=(0, INT32), error_count=(0, INT32), warn_count=(0, INT32)),
         blocks=("dm",), requires_yaml=True, supports_check_mode=True,
         mutually_exclusive=[["task", "task_file"]],
         required_one_of=[["name", "task", "task_file"]],

@@ -62,7 +62,8 @@ options:
     type: str
   path:
     description:
-      - The exact destination of the backup, instead of the layout under O(storage).
+      - The exact destination of the backup, instead of the layout under O(storage); the two
+        exclude each other.
       - It must not hold a backup already (C(BACKUP_PATH_NOT_EMPTY)).
     type: str
   databases:
@@ -242,13 +243,15 @@ error_code:
 import datetime
 
 from ansible_collections.tidbops.manager.plugins.module_utils.module import TidbOpsModule
+from ansible_collections.tidbops.manager.plugins.module_utils.specs import SECONDS, UINT32
 
 from ansible_collections.tidbops.manager.plugins.module_utils.backup import schedule
 from ansible_collections.tidbops.manager.plugins.module_utils.backup.records import (
-    KIND, ProgressReporter, delete_backup, filter_records, finish_record, holds_backup, mark_cancelled, new_record,
-    prepare_destination, record_failure)
+    KIND, ProgressReporter, cancelled_error, delete_backup, filter_records, finish_record, holds_backup,
+    mark_cancelled, new_record, prepare_destination, record_failure, request_cancel)
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.brie import (
-    BrieTarget, backup_statement, checksums, kill_query, run_brie, running_task, user_tables, validate_tables)
+    BrieTarget, backup_statement, checksums, kill_query, missing_objects, run_brie, running_task, user_tables,
+    validate_tables)
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog import kinds
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import (
     cluster_lock, open_catalog, open_location)
@@ -281,16 +284,30 @@ class BackupTask(object):
         location = self.destination(now, last)
         target = BrieTarget(location, self.params)
         storage = open_location(location, self.params)
+        self.check_scope()
         if not self.module.act("backup"):
             self.result["backup"] = record or {}
             return
-        prepare_destination(storage)
         if holds_backup(storage):
             raise TidbOpsError("BACKUP_PATH_NOT_EMPTY", "%s already holds a backup (its backupmeta exists)"
                                % target.url, path=target.url)
         record = new_record(self.catalog, backup_id, self.cluster, mode, target, self.params["databases"],
                             self.params["tables"], last, window)
         self.run_backup(record, target, storage, last)
+
+    def check_scope(self):
+        """BACKUP_SCOPE_NOT_FOUND for databases or tables the cluster does not have: BR would
+        back up nothing and call it a success."""
+        if not (self.params["databases"] or self.params["tables"]):
+            return
+        connection = tidb_connect(self.params)
+        try:
+            missing = missing_objects(connection, self.params["databases"], self.params["tables"])
+        finally:
+            connection.close()
+        if missing:
+            raise TidbOpsError("BACKUP_SCOPE_NOT_FOUND", "cluster %s has no %s; nothing was backed up"
+                               % (self.cluster, ", ".join(missing)), missing=missing)
 
     def destination(self, now, last):
         if self.params["path"]:
@@ -354,6 +371,7 @@ class BackupTask(object):
         connection = tidb_connect(self.params)
         try:
             with cluster_lock(self.catalog, self.cluster, "backup/" + record["id"], self.params["lock_ttl"]):
+                prepare_destination(storage)  # only once the lock is held: a refused job creates nothing
                 self.catalog.put(KIND, record)
                 self.backup_recorded(connection, record, target, storage, last)
         finally:
@@ -377,11 +395,12 @@ class BackupTask(object):
             self.result["backup"] = finish_record(
                 self.catalog, record, storage, size=int(row.get("Size") or 0),
                 backup_ts=int(row.get("BackupTS") or 0), progress=100.0)
-        except TidbOpsError as error:
+        except TidbOpsError as failure:
             reporter.stop()
+            error = cancelled_error(self.catalog, record, failure)
             record_failure(self.catalog, KIND, record, error,
                            "cancelled" if error.code == "BACKUP_CANCELLED" else "failed")
-            raise
+            raise error
 
     # -- auto ------------------------------------------------------------------------------
 
@@ -431,6 +450,7 @@ class BackupTask(object):
                 raise TidbOpsError("BACKUP_CANCEL_FAILED", "backup %s is not in SHOW BACKUPS of %s:%s; cancel it "
                                    "on the TiDB server that runs it" % (backup_id, self.params["login_host"],
                                                                         self.params["login_port"]))
+            request_cancel(self.catalog, backup_id)
             kill_query(connection, task["Connection"])
         finally:
             connection.close()
@@ -511,8 +531,9 @@ def main():
             now=dict(type="str"),
             lock_ttl=dict(type="int", default=86400),
         ),
-        mutually_exclusive=[["databases", "tables"]],
+        mutually_exclusive=[["databases", "tables"], ["storage", "path"]],
         required_if=[("state", "cancelled", ("name",)), ("state", "absent", ("name",))],
+        ranges=dict(rate_limit=(1, UINT32), concurrency=(1, UINT32), lock_ttl=SECONDS),
         blocks=("login", "catalog", "s3"), supports_check_mode=True)
     module.run(run, module)
 

@@ -90,12 +90,11 @@ from ansible_collections.tidbops.manager.plugins.module_utils.module import Tidb
 from ansible_collections.tidbops.manager.plugins.module_utils.backup.records import KIND, filter_records
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.store import parse_time
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import (
-    check_paging, open_catalog, page_of, records_of)
+    open_catalog, page_of, records_of)
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 
 
 def report(params):
-    check_paging(params)
     for bound in ("since", "until"):
         if params[bound] and parse_time(params[bound]) is None:
             raise TidbOpsError("INVALID_ARGUMENT", "%s %r is not an ISO-8601 time" % (bound, params[bound]))

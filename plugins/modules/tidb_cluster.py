@@ -196,6 +196,7 @@ import os
 import tempfile
 
 from ansible_collections.tidbops.manager.plugins.module_utils.module import TidbOpsModule
+from ansible_collections.tidbops.manager.plugins.module_utils.specs import SECONDS
 
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 from ansible_collections.tidbops.manager.plugins.module_utils import yamldoc
@@ -401,6 +402,7 @@ def main():
             wait_timeout=dict(type="int", default=120),
             force=dict(type="bool", default=False),
         ),
+        ranges=dict(wait_timeout=SECONDS),
         blocks=("tiup", "ssh"), requires_yaml=True, supports_check_mode=True,
         mutually_exclusive=[["topology", "topology_file"]])
     module.run(lambda: ClusterTask(module).run())

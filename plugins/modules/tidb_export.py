@@ -274,6 +274,7 @@ error_code:
 import os
 
 from ansible_collections.tidbops.manager.plugins.module_utils.module import TidbOpsModule
+from ansible_collections.tidbops.manager.plugins.module_utils.specs import INT32, INT64
 
 from ansible_collections.tidbops.manager.plugins.module_utils.tools import dumpling
 from ansible_collections.tidbops.manager.plugins.module_utils.transfer import records as transfers
@@ -282,7 +283,7 @@ from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access imp
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 from ansible_collections.tidbops.manager.plugins.module_utils.storage.location import parse_location
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import tidb_connect
-from ansible_collections.tidbops.manager.plugins.module_utils.transfer.task import TransferTask, check_common
+from ansible_collections.tidbops.manager.plugins.module_utils.transfer.task import TransferTask
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.program import (
     find_tool, read_text, tool_location)
 
@@ -370,7 +371,6 @@ def validate(params):
     if os.path.basename(params["zip_name"]) != params["zip_name"] or params["zip_name"] in ("", ".", ".."):
         raise TidbOpsError("INVALID_ARGUMENT", "zip_name %r must be a file name, without a directory"
                            % params["zip_name"])
-    check_common(params)
 
 
 def run(module):
@@ -401,6 +401,7 @@ def main():
             dumpling_path=dict(type="path"),
         ),
         required_if=[("state", "absent", ("name",))],
+        ranges=dict(threads=(1, INT32), rows=(0, INT64)),
         blocks=("login", "catalog", "s3", "tiup", "transfer"), supports_check_mode=True)
     module.run(run, module)
 

@@ -322,6 +322,7 @@ error_code:
 import os
 
 from ansible_collections.tidbops.manager.plugins.module_utils.module import TidbOpsModule
+from ansible_collections.tidbops.manager.plugins.module_utils.specs import INT32, PORT, SECONDS
 
 from ansible_collections.tidbops.manager.plugins.module_utils.tools import import_into
 from ansible_collections.tidbops.manager.plugins.module_utils.tools import lightning
@@ -333,7 +334,7 @@ from ansible_collections.tidbops.manager.plugins.module_utils.storage.location i
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import tidb_connect
 from ansible_collections.tidbops.manager.plugins.module_utils.cluster import topology as topo
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.tiup import Tiup
-from ansible_collections.tidbops.manager.plugins.module_utils.transfer.task import TransferTask, check_common
+from ansible_collections.tidbops.manager.plugins.module_utils.transfer.task import TransferTask
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.program import (
     LogWatcher, find_tool, read_text, tool_location)
 
@@ -476,7 +477,6 @@ def data_dir(path):
 def validate(params):
     if params["source"]:
         parse_location(params["source"])  # STORAGE_URL_INVALID before anything happens
-    check_common(params)
 
 
 def run(module):
@@ -515,6 +515,7 @@ def main():
         ),
         mutually_exclusive=[["source", "archive", "from_export"]],
         required_if=[("state", "absent", ("name",)), ("state", "present", ("source", "archive", "from_export"), True)],
+        ranges=dict(threads=(1, INT32), timeout=SECONDS, status_port=PORT),
         blocks=("login", "catalog", "s3", "tiup", "transfer"), supports_check_mode=True)
     if module.params["csv"]:
         module.params["csv"] = dict((k, v) for k, v in module.params["csv"].items() if v is not None)

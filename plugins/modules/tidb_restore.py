@@ -133,11 +133,13 @@ error_code:
 import json
 
 from ansible_collections.tidbops.manager.plugins.module_utils.module import TidbOpsModule
+from ansible_collections.tidbops.manager.plugins.module_utils.specs import SECONDS, UINT32
 
 from ansible_collections.tidbops.manager.plugins.module_utils.backup.records import (
     KIND as BACKUP_KIND, holds_backup, record_failure)
+from ansible_collections.tidbops.manager.plugins.module_utils.backup import restores
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.brie import (
-    RECORD_COPY, BrieTarget, checksums, restore_statement, run_brie, validate_tables)
+    RECORD_COPY, BrieTarget, checksums, missing_objects, restore_statement, run_brie, validate_tables)
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.store import format_time
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog import kinds
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import (
@@ -212,15 +214,30 @@ def restore_recorded(connection, catalog, record, target, backup, params, result
         raise
 
 
+def still_there(backup, params):
+    """Whether what a finished restore restored is still on the cluster (a dropped table means
+    the restore is to be done again)."""
+    tables, databases = restores.restored_objects(backup, params["databases"], params["tables"])
+    if tables is None and databases is None:
+        return True
+    connection = tidb_connect(params)
+    try:
+        return not missing_objects(connection, databases=databases, tables=tables)
+    finally:
+        connection.close()
+
+
 def run(module):
     params = module.params
     validate_tables(params["tables"])
     catalog = open_catalog(params)
     backup, target = resolve_source(catalog, params)
-    name = params["name"] or "%s-to-%s" % (backup.get("id") or "path", params["cluster"])
+    restores.check_scope(backup, params["databases"], params["tables"])
+    name = params["name"] or restores.restore_id(backup.get("id"), params["cluster"], params["databases"],
+                                                 params["tables"])
     existing = catalog.find(KIND, name)
     result = dict(restore=existing or {})
-    if existing and existing["status"] == "finished":
+    if existing and existing["status"] == "finished" and still_there(backup, params):
         if params["verify"]:
             connection = tidb_connect(params)
             try:
@@ -263,6 +280,7 @@ def main():
         ),
         mutually_exclusive=[["backup", "path"], ["databases", "tables"]],
         required_one_of=[["backup", "path"]],
+        ranges=dict(rate_limit=(1, UINT32), concurrency=(1, UINT32), lock_ttl=SECONDS),
         blocks=("login", "catalog", "s3"), supports_check_mode=True)
     module.run(run, module)
 

@@ -103,12 +103,11 @@ total:
 from ansible_collections.tidbops.manager.plugins.module_utils.module import TidbOpsModule
 
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import (
-    check_paging, open_catalog, page_of, records_of)
+    open_catalog, page_of, records_of)
 from ansible_collections.tidbops.manager.plugins.module_utils.transfer.records import KIND, filter_transfers
 
 
 def report(params):
-    check_paging(params)
     records = records_of(open_catalog(params), KIND, params["name"])
     matching = filter_transfers(records, cluster=params["cluster"], transfer_type=params["type"],
                                 status=params["status"], reimport=params["reimport"])

@@ -82,3 +82,37 @@ def test_group_defaults_reach_only_the_modules_that_take_them(playbook, tmp_path
     refused = results["on the task"]
     assert refused["failed"] and refused["error_code"] == "INVALID_ARGUMENT" and "dm_timeout" in refused["msg"]
     assert SECRET not in str(results) + run.stdout + run.stderr
+
+
+def test_numbers_out_of_range_are_refused_before_anything_is_written(playbook, tmp_path):
+    """Every integer option is range-checked with the arguments, and a location is checked before
+    any tool sees it: no record, no directory, no file."""
+    catalog, storage, work = tmp_path / "catalog", tmp_path / "storage", tmp_path / "work"
+    common = dict(cluster="c1", catalog=str(catalog))
+    cases = {
+        "backup rate_limit": ("tidb_backup", dict(common, storage=str(storage), rate_limit=-5)),
+        "backup concurrency": ("tidb_backup", dict(common, storage=str(storage), concurrency=10 ** 20)),
+        "backup lock_ttl": ("tidb_backup", dict(common, storage=str(storage), lock_ttl=-1)),
+        "backup path and storage": ("tidb_backup", dict(common, storage=str(storage), path=str(storage / "p"))),
+        "restore concurrency": ("tidb_restore", dict(common, path=str(storage), concurrency=-3)),
+        "export rows": ("tidb_export", dict(common, path=str(storage), rows=10 ** 20, work_dir=str(work))),
+        "import timeout": ("tidb_import", dict(common, source=str(storage), timeout=-10, work_dir=str(work))),
+        "import slots": ("tidb_import", dict(common, source=str(storage), max_concurrent_transfers=0,
+                                             work_dir=str(work))),
+        "cluster wait_timeout": ("tidb_cluster", dict(name="c1", state="started", wait_timeout=-5)),
+        "info offset": ("tidb_backup_info", dict(catalog=str(catalog), offset=-1)),
+        "dm_task error_count": ("dm_task", dict(name="t", error_count=-1)),
+        "backup endpoint without scheme": ("tidb_backup", dict(common, storage="s3://b/p", s3_endpoint="127.0.0.1:9000",
+                                                               s3_access_key="AKID", s3_secret_key="k")),
+    }
+    codes = {"backup endpoint without scheme": "STORAGE_URL_INVALID"}
+    tasks = [{"name": name, "tidbops.manager." + module: args, "ignore_errors": True}
+             for name, (module, args) in cases.items()]
+    path = tmp_path / "ranges.yml"
+    path.write_text(yaml.safe_dump([dict(hosts="localhost", gather_facts=False, tasks=tasks)]))
+    results = dict(playbook(str(path)).results)
+    for name in cases:
+        assert results[name].get("error_code") == codes.get(name, "INVALID_ARGUMENT"), (name, results[name])
+    assert "rate_limit must be between 1 and 4294967295, not -5" in results["backup rate_limit"]["msg"]
+    assert "mutually exclusive: storage|path" in results["backup path and storage"]["msg"]
+    assert not catalog.exists() and not storage.exists() and not work.exists()

@@ -12,6 +12,7 @@ import boto3
 import pymysql
 import pytest
 
+from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import cluster_lock, open_catalog
 from tests.conftest import REPO_ROOT
 from tests.sandbox.procs import wait_until
 
@@ -159,7 +160,7 @@ def test_restore_into_a_new_cluster(playbook, cluster, topology, tmp_path):
 def test_cancel_a_running_backup_and_the_lock(playbook, cluster, sandbox, tmp_path, knob, ansible_env):
     catalog = tmp_path / "catalog"
     storage = "s3://%s/cancel-%d" % (sandbox["s3"]["bucket"], os.getpid())
-    knob(brie_min_seconds=30)
+    knob(brie_min_seconds=3600)  # the backup runs until the cancel ends it, however slow the machine
     args = dict(cluster=cluster["name"], tidb_port=cluster["port"], catalog=str(catalog), backup_location=storage,
                 ops_password=cluster["password"])
     record_file = catalog / "records" / "backup" / "slow.json"
@@ -288,7 +289,7 @@ def test_an_interrupted_backup_is_resumed_not_duplicated(playbook, cluster, sand
     args = dict(cluster=cluster["name"], tidb_port=cluster["port"], catalog=str(catalog),
                 backup_location=str(local), ops_password=cluster["password"])
     record_file = catalog / "records" / "backup" / "nightly.json"
-    knob(brie_min_seconds=12)
+    knob(brie_min_seconds=3600)  # held until the knob goes back to 0 below, however slow the machine
     extra = dict(sandbox=sandbox, backup_name="nightly", **args)
     job = subprocess.Popen(
         [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "-c", "local",
@@ -356,3 +357,38 @@ def test_incremental_backup_and_restore_from_a_path(playbook, cluster, topology,
         assert table_checksums(target_port) == table_checksums(cluster["port"])
     finally:
         playbook("cluster_remove.yml", name="incr-target")
+
+
+def test_a_backup_refused_by_the_lock_leaves_no_directory_and_no_record(playbook, cluster, tmp_path):
+    catalog, local = tmp_path / "catalog", tmp_path / "backups"
+    held = open_catalog(dict(catalog=str(catalog)))
+    with cluster_lock(held, cluster["name"], "restore/elsewhere", 600):
+        run = playbook("backup_one.yml", cluster=cluster["name"], tidb_port=cluster["port"], catalog=str(catalog),
+                       backup_name="refused", backup_location=str(local))
+    refused = run.task("Back up")
+    assert refused["error_code"] == "CLUSTER_LOCKED" and "restore/elsewhere" in refused["msg"], refused
+    assert not local.exists(), list(local.rglob("*"))
+    assert not (catalog / "records" / "backup").exists()
+
+
+def test_scopes_that_name_nothing_are_refused_and_a_restore_follows_its_data(playbook, cluster, tmp_path):
+    catalog, local = tmp_path / "catalog", tmp_path / "backups"
+    before = table_checksums(cluster["port"], tables=("shop.items",))
+    run = playbook("backup_scope.yml", cluster=cluster["name"], tidb_port=cluster["port"], catalog=str(catalog),
+                   storage_local=str(local))
+    assert run.rc == 0, run.failed() or run.stderr
+    for task, missing in (("Back up a table that does not exist", ["shop.nosuch"]),
+                          ("Back up a database that does not exist", ["nosuchdb"])):
+        refused = run.task(task)
+        assert refused["error_code"] == "BACKUP_SCOPE_NOT_FOUND" and refused["missing"] == missing, refused
+        assert refused.get("changed") is False
+    assert not os.path.exists(catalog / "records" / "backup" / "nosuch-table.json")
+    assert sorted(os.listdir(local / cluster["name"])) == [os.path.basename(run.task("Back up shop")["backup"]["path"])]
+    typo = run.task("Restore a table the backup does not hold")
+    assert typo["error_code"] == "RESTORE_SCOPE_NOT_IN_BACKUP" and typo["missing"] == ["shop.typo"], typo
+    assert not os.path.exists(catalog / "records" / "restore")  # refused before any record
+    assert run.task("Restore the backup")["changed"] is True
+    assert run.task("Restore the backup again")["changed"] is False
+    assert run.task("Restore the backup once its data is gone")["changed"] is True
+    assert run.task("Rows after the last restore")["query_result"][0][0]["n"] == 500
+    assert table_checksums(cluster["port"], tables=("shop.items",)) == before

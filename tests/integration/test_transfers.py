@@ -317,7 +317,8 @@ def test_import_into_cancelled_after_timeout_then_run_again(transfer, clusters, 
     assert exported["changed"] is True, exported.get("msg")
     earlier_jobs = len(sql(dst["port"], "SHOW IMPORT JOBS"))  # the cluster is shared by this module's tests
     knob = [sys.executable, "-m", "tests.sandbox", "knob", "--dir", sandbox["dir"]]
-    subprocess.run(knob + ["import_min_seconds=30"], cwd=REPO_ROOT, check=True, capture_output=True)
+    # The job outlasts timeout=1 on any machine; the module's CANCEL IMPORT JOB ends it.
+    subprocess.run(knob + ["import_min_seconds=3600"], cwd=REPO_ROOT, check=True, capture_output=True)
     try:
         _run, timed_out = transfer("import", dst, name="slow-into", source=exported["transfer"]["path"],
                                    method="import_into", csv={"header": True}, timeout=1)

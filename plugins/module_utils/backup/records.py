@@ -82,11 +82,31 @@ def new_record(catalog, backup_id, cluster, mode, target, databases=None, tables
     return record
 
 
+def request_cancel(catalog, backup_id):
+    """Note, before the BACKUP is killed, that its end is a cancel: TiDB reports a killed BACKUP
+    as any failure (8124 "Backup failed: ... context canceled"), so the job running it learns
+    from this note that it was cancelled. The note is its own record: the running job rewrites
+    the backup record with its progress and would drop a field set there."""
+    catalog.put(kinds.CANCEL, dict(id=backup_id, requested_at=format_time(catalog.now())))
+
+
+def cancelled_error(catalog, record, error):
+    """The error a failed BACKUP ends with: BACKUP_CANCELLED when a cancel of it was asked for
+    (the note is removed), else the error itself."""
+    if error.code == "BACKUP_FAILED" and catalog.find(kinds.CANCEL, record["id"]) is not None:
+        catalog.delete(kinds.CANCEL, record["id"])
+        return TidbOpsError("BACKUP_CANCELLED", "backup %s was cancelled (%s)" % (record["id"], error.msg),
+                            **error.details)
+    return error
+
+
 def mark_cancelled(catalog, backup_id):
     """Record a cancel that no job recorded (the job that ran the backup is gone)."""
     record = catalog.get(KIND, backup_id)
     record.update(status="cancelled", end_time=format_time(catalog.now()))
     catalog.put(KIND, record)
+    if catalog.find(kinds.CANCEL, backup_id) is not None:
+        catalog.delete(kinds.CANCEL, backup_id)
     return record
 
 

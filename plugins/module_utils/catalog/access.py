@@ -34,12 +34,6 @@ def open_catalog(params, now=None):
     return Catalog(open_location(params["catalog"], params), clock=(lambda: now) if now else None)
 
 
-def check_paging(params):
-    """INVALID_ARGUMENT for a negative limit or offset of an *_info module (paging block)."""
-    if params["limit"] < 0 or params["offset"] < 0:
-        raise TidbOpsError("INVALID_ARGUMENT", "limit and offset cannot be negative")
-
-
 def page_of(records, params):
     """(the records of the page that limit and offset select, how many records there are)."""
     return records[params["offset"]:params["offset"] + params["limit"]], len(records)

@@ -14,5 +14,6 @@ RESTORE = "restore"        # tidb_restore
 STRATEGY = "strategy"      # backup/schedule.py, tidb_backup_strategy
 GC_HOLD = "gc-hold"        # tidb_gc
 TRANSFER = "transfer"      # transfer/records.py (imports and exports)
+CANCEL = "cancel"          # backup/records.py: a cancel asked of a running backup
 
-ALL = (BACKUP, RESTORE, STRATEGY, GC_HOLD, TRANSFER)
+ALL = (BACKUP, RESTORE, STRATEGY, GC_HOLD, TRANSFER, CANCEL)

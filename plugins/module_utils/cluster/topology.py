@@ -14,7 +14,9 @@ import re
 
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 
-# topology key -> (role name as display shows it, the port that names an instance, its default)
+# topology key -> (role name as display shows it, the port that names an instance, its default),
+# for every instance list tiup's spec.Specification accepts (pkg/cluster/spec/*.go: Role() and
+# the port's default tag; TiKV-CDC's role is ComponentTiKVCDC, "tikv-cdc").
 SERVER_SECTIONS = {
     "pd_servers": ("pd", "client_port", 2379),
     "tidb_servers": ("tidb", "port", 4000),
@@ -22,7 +24,7 @@ SERVER_SECTIONS = {
     "tiflash_servers": ("tiflash", "tcp_port", 9000),
     "tiproxy_servers": ("tiproxy", "port", 6000),
     "cdc_servers": ("cdc", "port", 8300),
-    "kvcdc_servers": ("kvcdc", "port", 8600),
+    "kvcdc_servers": ("tikv-cdc", "port", 8600),
     "tidb_dashboard_servers": ("tidb-dashboard", "port", 12333),
     "pump_servers": ("pump", "port", 8250),
     "drainer_servers": ("drainer", "port", 8249),
@@ -31,8 +33,12 @@ SERVER_SECTIONS = {
     "alertmanager_servers": ("alertmanager", "web_port", 9093),
     "tso_servers": ("tso", "port", 3379),
     "scheduling_servers": ("scheduling", "port", 3379),
+    "resource_manager_servers": ("resource-manager", "port", 3379),
+    "router_servers": ("router", "port", 3379),
+    "tispark_masters": ("tispark-master", "port", 7077),
+    "tispark_workers": ("tispark-worker", "port", 7078),
 }
-MAP_SECTIONS = ("global", "monitored", "component_versions", "server_configs")
+MAP_SECTIONS = ("global", "monitored", "component_versions", "component_sources", "server_configs")
 ROLES = sorted(role for role, _port, _default in SERVER_SECTIONS.values())
 PATH_KEYS = ("deploy_dir", "data_dir", "log_dir")
 

@@ -23,7 +23,7 @@ from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import r
 SYSTEM_SCHEMAS = ("mysql", "information_schema", "performance_schema", "sys", "metrics_schema")
 BACKUPMETA = "backupmeta"
 RECORD_COPY = "tidbops-backup.json"  # the backup's own record, beside its data
-INTERRUPTED = 1317  # ER_QUERY_INTERRUPTED: what a BRIE statement gets after KILL TIDB QUERY
+INTERRUPTED = 1317  # ER_QUERY_INTERRUPTED: a killed statement; a killed BRIE task is 8124, see cancelled_error()
 
 
 def quote_identifier(name):
@@ -123,8 +123,8 @@ def run_brie(connection, statement, target, failure_code):
             code = "BACKUP_CANCELLED" if failure_code == "BACKUP_FAILED" else failure_code
         elif "ErrTablesAlreadyExisted" in text or "already existed" in text:
             code = "RESTORE_TABLES_EXIST"
-        elif "backup meta file exists" in text:
-            code = "BACKUP_PATH_NOT_EMPTY"
+        elif "backup meta file exists" in text or "backup lock file and sst file exist" in text:
+            code = "BACKUP_PATH_NOT_EMPTY"  # BR's checkBackupLock: another backup's files are there
         raise TidbOpsError(code, text, sql_errno=errno, statement=target.mask(statement))
     return rows[0] if rows else {}
 
@@ -143,6 +143,33 @@ def user_tables(connection, databases=None, tables=None):
     if databases:
         return [t for t in found if t.split(".", 1)[0] in databases]
     return found
+
+
+def missing_objects(connection, databases=None, tables=None):
+    """The names among tables ('db.table') or databases that the cluster does not have, compared
+    as TiDB compares names (case-insensitively: lower_case_table_names is 2)."""
+    if tables:
+        rows, _count, _warnings = run_sql(
+            connection, "SELECT TABLE_SCHEMA AS db, TABLE_NAME AS name FROM information_schema.TABLES")
+        have = set(("%s.%s" % (r["db"], r["name"])).lower() for r in rows)
+        return [t for t in tables if t.lower() not in have]
+    if databases:
+        rows, _count, _warnings = run_sql(connection, "SELECT SCHEMA_NAME AS db FROM information_schema.SCHEMATA")
+        have = set(r["db"].lower() for r in rows)
+        return [d for d in databases if d.lower() not in have]
+    return []
+
+
+def missing_from_backup(held, databases=None, tables=None):
+    """The names among tables or databases that a backup holding the tables held ('db.table')
+    has nothing of (case-insensitively)."""
+    held = set(t.lower() for t in held)
+    if tables:
+        return [t for t in tables if t.lower() not in held]
+    if databases:
+        schemas = set(t.split(".", 1)[0] for t in held)
+        return [d for d in databases if d.lower() not in schemas]
+    return []
 
 
 def checksums(connection, table_names):

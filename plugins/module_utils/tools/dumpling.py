@@ -100,10 +100,6 @@ def check_options(params):
         raise TidbOpsError("INVALID_ARGUMENT", "sql and filter cannot be used together: sql names what to export")
     if params["sql"] and params["where"]:
         raise TidbOpsError("INVALID_ARGUMENT", "where cannot be used with sql (Dumpling refuses --where with --sql)")
-    if params["threads"] < 1:
-        raise TidbOpsError("INVALID_ARGUMENT", "threads must be at least 1")
-    if params["rows"] is not None and params["rows"] < 0:
-        raise TidbOpsError("INVALID_ARGUMENT", "rows cannot be negative")
     if not re.match(r"^\d+(\.\d+)?\s*([KMGT]i?B|[KMGT]i?|B)?$", params["file_size"], re.I):
         raise TidbOpsError("INVALID_ARGUMENT", "file_size %r is not a size such as 256MiB" % params["file_size"])
 

@@ -20,23 +20,27 @@ from ansible_collections.tidbops.manager.plugins.module_utils.errors import Tidb
 from ansible_collections.tidbops.manager.plugins.module_utils.polling import poll_until
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import run_sql
 
-# Dumpling's data files {db}.{table}.{index}.{sql|csv}[.gz] and schema files.
-DATA_FILE_RE = re.compile(r"^(?P<db>[^/]+?)\.(?P<table>[^/]+?)\.(?P<index>\d+)\.(?P<format>sql|csv)(?P<gz>\.gz)?$")
+# Dumpling's data files {db}.{table}.{index}.{sql|csv}[.gz|.snappy|.zst] (dumpling -c gzip, snappy,
+# zstd), with the other names of the compressions IMPORT INTO reads (.gzip, .zstd).
+DATA_FILE_RE = re.compile(r"^(?P<db>[^/]+?)\.(?P<table>[^/]+?)\.(?P<index>\d+)\.(?P<format>sql|csv)"
+                          r"(?P<compression>\.gz|\.gzip|\.snappy|\.zst|\.zstd)?$")
 ACTIVE = ("pending", "running")
 DONE = ("finished",)
 FAILED = ("failed", "cancelled", "canceled")
 
 
 def source_tables(names):
-    """{(db, table): {format, gz, files}} for the data files among names (a storage listing)."""
+    """{(db, table): {format, compression (its suffix, or ""), files}} for the data files among
+    names (a storage listing)."""
     tables = {}
     for name in names:
         match = DATA_FILE_RE.match(name)
         if not match:
             continue
         entry = tables.setdefault((match.group("db"), match.group("table")),
-                                  dict(format=match.group("format"), gz=bool(match.group("gz")), files=[]))
-        if entry["format"] != match.group("format") or entry["gz"] != bool(match.group("gz")):
+                                  dict(format=match.group("format"), compression=match.group("compression") or "",
+                                       files=[]))
+        if entry["format"] != match.group("format") or entry["compression"] != (match.group("compression") or ""):
             raise TidbOpsError("IMPORT_SOURCE_INVALID", "table %s.%s has data files of different formats"
                                % (match.group("db"), match.group("table")))
         entry["files"].append(name)
@@ -83,7 +87,7 @@ def ensure_table(connection, storage, db, table):
 def import_statement(location, params, db, table, entry, header):
     """(statement, masked statement) importing one table's files from location."""
     target = BrieTarget(location, params)
-    pattern = "%s.%s.*.%s%s" % (db, table, entry["format"], ".gz" if entry["gz"] else "")
+    pattern = "%s.%s.*.%s%s" % (db, table, entry["format"], entry["compression"])
     if target.kind == "local":
         url = target.url[len("local://"):].rstrip("/") + "/" + pattern
     else:

@@ -95,9 +95,3 @@ class TransferTask(object):
         if self.module.act("delete"):
             self.result["deleted"] = transfers.delete_transfer(self.catalog, record, self.data_storage(record),
                                                                self.params["delete_data"])
-
-
-def check_common(params):
-    """INVALID_ARGUMENT for shared options no transfer can use."""
-    if params["max_concurrent_transfers"] < 1:
-        raise TidbOpsError("INVALID_ARGUMENT", "max_concurrent_transfers must be at least 1")

@@ -11,8 +11,11 @@ What TiDB does (pkg/executor/brie.go, br/pkg/task, br/pkg/backup) and the stand-
   is the URL without its query (BR moves s3:// parameters into options), so no secret.
   SHOW ... LIKE 'p' filters the first column, Id (TiDB's buildShow), WHERE any column.
 - KILL TIDB QUERY <conn> (or KILL QUERY) cancels the task of that connection. TiDB notices
-  the kill on a 3-second ticker started with the task, so cancelling takes up to 3 s; the
-  statement then fails with 1317 "Query execution was interrupted", and what was written
+  the kill on a 3-second ticker started with the task and cancels the task's context, so
+  cancelling takes up to 3 s. BR then ends with the context's error, which Next wraps like
+  any other (handleBRIEError): the statement fails with 8124 "Backup failed: context
+  canceled" (8125 "Restore failed: ..." for a restore), not with 1317; a task killed while it
+  waits in the queue gets acquireTask's bare error, 1105 "context canceled". What was written
   stays (backup.lock, checkpoint meta, some data files, no backupmeta).
 - BACKUP: checks the destination (backupmeta present: "backup meta file exists in ...";
   backup.lock with .sst files and no checkpoint meta: "backup lock file and sst file exist
@@ -46,7 +49,8 @@ What the stand-in does instead of BR (see tests/sandbox/README.md):
   CONCURRENCY, LOAD_STATS, WAIT_TIFLASH_READY, ... are accepted and change nothing.
   RATE_LIMIT = n MB/SECOND throttles the data written or read to n MiB/s.
 - Knob brie_min_seconds (python -m tests.sandbox knob) stretches every task to at least
-  that long, its progress spread over the time: read when a task starts.
+  that long, its progress spread over the time. A running task reads it again twice a
+  second, so a test holds a task as long as it needs (a large value) and lets it go (0).
 """
 import hashlib
 import json
@@ -85,7 +89,7 @@ CLEAR_INTERVAL = 600.0       # brie.go clearInterval
 OUTDATED_SECONDS = 1800.0    # brie.go outdatedDuration
 HISTORY_KEEP = 500
 
-INTERRUPTED = (1317, "70100", "Query execution was interrupted")
+CONTEXT_CANCELED = "context canceled"  # Go's context.Canceled, what a killed task's BR returns
 BACKUP_FAILED, RESTORE_FAILED = 8124, 8125
 
 
@@ -376,7 +380,7 @@ def _brie_statement(ctx, m):
     reply = None
     try:
         if not QUEUE.acquire(task):
-            raise Cancelled()
+            raise Cancelled("queue")
         try:
             task.exec_time = now_datetime()
             if plan.kind == "backup":
@@ -385,9 +389,12 @@ def _brie_statement(ctx, m):
                 _Restore(ctx, plan, task).run()
         finally:
             QUEUE.release()
-    except Cancelled:
-        reply = Error(*INTERRUPTED)
-        task.message = "[executor:%d]%s" % (INTERRUPTED[0], INTERRUPTED[2])
+    except Cancelled as exc:
+        if exc.args and exc.args[0] == "queue":
+            reply = Error(1105, "HY000", CONTEXT_CANCELED)
+        else:
+            reply = Error(errno, "HY000", prefix + CONTEXT_CANCELED)
+        task.message = "[executor:%d]%s" % (reply.errno, reply.message)
     except BrError as exc:
         text = plan.dest.redact(str(exc))
         reply = Error(errno, "HY000", prefix + text)
@@ -446,26 +453,39 @@ def tso_allocator(ctx):
 
 
 class _Pacer:
-    """Spreads a task over brie_min_seconds and holds it to RATE_LIMIT."""
+    """Spreads a task over brie_min_seconds (read again while it waits) and holds it to RATE_LIMIT."""
 
-    def __init__(self, task, min_seconds, rate):
+    RECHECK = 0.5
+
+    def __init__(self, task, sandbox_dir, rate):
         self.task = task
-        self.min_seconds = min_seconds
+        self.sandbox_dir = sandbox_dir
         self.rate = rate
         self.started = time.monotonic()
         self.bytes = 0
 
+    def min_seconds(self):
+        return knobs.get("brie_min_seconds", 0.0, self.sandbox_dir) or 0.0
+
+    def _wait_for(self, target):
+        """Wait until target() seconds after the start, in short slices (the knob may change)."""
+        while True:
+            remaining = self.started + target() - time.monotonic()
+            if remaining <= 0:
+                self.task.check()
+                return
+            self.task.wait(min(remaining, self.RECHECK))
+
     def step(self, done, total, nbytes=0):
         self.bytes += nbytes
-        target = 0.0
-        if self.min_seconds and total:
-            target = self.min_seconds * done / total
-        if self.rate:
-            target = max(target, self.bytes / float(self.rate))
-        self.task.wait(self.started + target - time.monotonic())
+
+        def target():
+            share = self.min_seconds() * done / total if total else 0.0
+            return max(share, self.bytes / float(self.rate)) if self.rate else share
+        self._wait_for(target)
 
     def finish(self):
-        self.task.wait(self.started + self.min_seconds - time.monotonic())
+        self._wait_for(self.min_seconds)
 
 
 class _Job:
@@ -474,8 +494,7 @@ class _Job:
         self.plan = plan
         self.task = task
         self.sandbox_dir = knobs.own_sandbox_dir()
-        self.pacer = _Pacer(task, knobs.get("brie_min_seconds", 0.0, self.sandbox_dir),
-                            plan.rate_limit)
+        self.pacer = _Pacer(task, self.sandbox_dir, plan.rate_limit)
         self.history_path = os.path.join(cluster_state_dir(ctx), "brie", "history.json")
 
     def storage(self):

@@ -79,6 +79,9 @@ class FailingConnection(object):
     (8124, "backup meta file exists in local:///b/backupmeta, there may be some backup files in the path already",
      "BACKUP_FAILED", "BACKUP_PATH_NOT_EMPTY"),
     (8124, "[BR:ExternalStorage:ErrStorageUnknown] connection refused", "BACKUP_FAILED", "BACKUP_FAILED"),
+    # BR's checkBackupLock (br/pkg/task/backup.go): a lock and SST files of a backup that never wrote its meta.
+    (8124, "backup lock file and sst file exist in local:///b, there are some backup files in the path already, "
+     "please specify a correct backup directory!", "BACKUP_FAILED", "BACKUP_PATH_NOT_EMPTY"),
 ])
 def test_brie_errors_get_codes_and_lose_secrets(errno, message, failure, code):
     target = BrieTarget("s3://bucket/p", S3)

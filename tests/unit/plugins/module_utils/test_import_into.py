@@ -80,10 +80,10 @@ DUMP_LISTING = [
 def test_source_tables_groups_data_files():
     tables = import_into.source_tables(DUMP_LISTING)
     assert tables == {
-        ("db1", "t1"): {"format": "sql", "gz": False, "files": ["db1.t1.000000000.sql", "db1.t1.000000001.sql"]},
-        ("db1", "t2"): {"format": "csv", "gz": True,
+        ("db1", "t1"): {"format": "sql", "compression": "", "files": ["db1.t1.000000000.sql", "db1.t1.000000001.sql"]},
+        ("db1", "t2"): {"format": "csv", "compression": ".gz",
                         "files": ["db1.t2.0000000000000.csv.gz", "db1.t2.0000000010000.csv.gz"]},
-        ("db2", "orders"): {"format": "csv", "gz": False, "files": ["db2.orders.000000000.csv"]},
+        ("db2", "orders"): {"format": "csv", "compression": "", "files": ["db2.orders.000000000.csv"]},
     }
 
 
@@ -121,8 +121,8 @@ def test_split_statements_keeps_an_unterminated_last_statement():
 
 # -- the statement -----------------------------------------------------------------------
 
-SQL = {"format": "sql", "gz": False, "files": []}
-CSV_GZ = {"format": "csv", "gz": True, "files": []}
+SQL = {"format": "sql", "compression": "", "files": []}
+CSV_GZ = {"format": "csv", "compression": ".gz", "files": []}
 
 
 def test_import_statement_local():
@@ -151,6 +151,15 @@ def test_skip_rows_only_for_csv_with_a_header(entry, header, skip):
     statement, _masked = import_into.import_statement("/d", {}, "db", "t", entry, header)
     assert ("SKIP_ROWS=1" in statement) is skip
     assert "THREAD" not in statement
+
+
+@pytest.mark.parametrize("suffix", [".gz", ".snappy", ".zst", ".zstd", ".gzip"])
+def test_compressed_exports_are_imported_with_their_own_suffix(suffix):
+    """tidb_export offers gzip, snappy and zstd; IMPORT INTO reads all three (by file suffix)."""
+    tables = import_into.source_tables(["db.t.000000000.sql" + suffix, "db.t.000000001.sql" + suffix])
+    assert tables[("db", "t")]["compression"] == suffix
+    statement, _masked = import_into.import_statement("/data", {}, "db", "t", tables[("db", "t")], False)
+    assert "'/data/db.t.*.sql%s'" % suffix in statement
 
 
 def test_import_statement_quotes_names():
@@ -258,7 +267,7 @@ class JobServer(object):
 
 def run_import(server, jobs, tables=("t",)):
     saves = []
-    entries = dict((("db", t), {"format": "sql", "gz": False, "files": []}) for t in tables)
+    entries = dict((("db", t), {"format": "sql", "compression": "", "files": []}) for t in tables)
     import_into.import_tables(FakeConnection(server.answer), None, "/data", dict(timeout=5), entries, jobs,
                               saved=lambda: saves.append(dict(jobs)))
     return saves

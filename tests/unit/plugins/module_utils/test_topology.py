@@ -109,3 +109,23 @@ def test_import_addresses_from_display_instances():
     assert topo.import_addresses(instances, 4000) == ("10.0.0.1:2379", 10080)
     assert topo.import_addresses(instances, 4001, pd_addr="pd:1") == ("pd:1", 10081)
     assert topo.import_addresses(instances, 5000) == ("10.0.0.1:2379", None)
+
+
+def test_tikv_cdc_instances_have_the_role_tiup_gives_them():
+    topology = dict(pd_servers=[dict(host="h")], tikv_servers=[dict(host="h")], kvcdc_servers=[dict(host="h")])
+    assert ("tikv-cdc", "h:8600") in topo.topology_instances(topology)
+    assert "tikv-cdc" in topo.ROLES and "kvcdc" not in topo.ROLES
+
+
+@pytest.mark.parametrize("section, value, instance", [
+    ("component_sources", {"tikv": "tikv-nightly"}, None),
+    ("resource_manager_servers", [dict(host="h")], ("resource-manager", "h:3379")),
+    ("router_servers", [dict(host="h", port=3380)], ("router", "h:3380")),
+    ("tispark_masters", [dict(host="h")], ("tispark-master", "h:7077")),
+    ("tispark_workers", [dict(host="h")], ("tispark-worker", "h:7078")),
+])
+def test_every_section_tiup_accepts_is_accepted(section, value, instance):
+    topology = {"pd_servers": [dict(host="p")], "tikv_servers": [dict(host="k")], section: value}
+    topo.validate_topology(topology)
+    if instance:
+        assert instance in topo.topology_instances(topology)
