@@ -97,6 +97,14 @@ def transfer_options():
     )
 
 
+def lock_options():
+    """The cluster lock a job holds while it runs (backup, restore)."""
+    return dict(
+        lock_ttl=dict(type="int", default=86400),
+        break_lock=dict(type="bool", default=False),
+    )
+
+
 def paging_options():
     """Paging through the records an *_info module lists."""
     return dict(
@@ -117,6 +125,7 @@ BLOCKS = dict(
     cdc=cdc_options,
     transfer=transfer_options,
     paging=paging_options,
+    lock=lock_options,
 )
 
 
@@ -135,6 +144,7 @@ BLOCK_RANGES = dict(
     cdc=dict(cdc_timeout=SECONDS),
     transfer=dict(max_concurrent_transfers=(1, 1000), wait_timeout=(0, INT32), max_file_size=(0, INT64)),
     paging=dict(limit=(0, INT64), offset=(0, INT64)),
+    lock=dict(lock_ttl=SECONDS),
 )
 
 

@@ -102,15 +102,11 @@ options:
     description:
       - The current time, ISO-8601, for O(mode=auto). Meant for tests and for replaying a schedule.
     type: str
-  lock_ttl:
-    description:
-      - Seconds after which the cluster's lock taken by this backup counts as stale.
-    type: int
-    default: 86400
 extends_documentation_fragment:
   - tidbops.manager.login
   - tidbops.manager.catalog
   - tidbops.manager.s3
+  - tidbops.manager.lock
   - ansible.builtin.action_common_attributes
   - tidbops.manager.attributes
 attributes:
@@ -169,6 +165,10 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+replaced_lock:
+  description: The cluster lock this job replaced, with why (C(replaced_because)) - its holder was gone, or O(break_lock).
+  returned: when the job took over or broke another job's lock
+  type: dict
 backup:
   description: The backup's record (after the task; in check mode, as it is now).
   returned: always
@@ -243,7 +243,7 @@ error_code:
 import datetime
 
 from ansible_collections.tidbops.manager.plugins.module_utils.module import TidbOpsModule
-from ansible_collections.tidbops.manager.plugins.module_utils.specs import SECONDS, UINT32
+from ansible_collections.tidbops.manager.plugins.module_utils.specs import UINT32
 
 from ansible_collections.tidbops.manager.plugins.module_utils.backup import schedule
 from ansible_collections.tidbops.manager.plugins.module_utils.backup.records import (
@@ -254,7 +254,7 @@ from ansible_collections.tidbops.manager.plugins.module_utils.tools.brie import 
     validate_tables)
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog import kinds
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import (
-    cluster_lock, open_catalog, open_location)
+    cluster_lock, open_catalog, open_location, replaced_note)
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 from ansible_collections.tidbops.manager.plugins.module_utils.polling import poll_until
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import tidb_connect
@@ -341,7 +341,9 @@ class BackupTask(object):
         if not self.module.act("resume"):
             self.result["backup"] = record
             return
-        with cluster_lock(self.catalog, self.cluster, "backup/" + record["id"], self.params["lock_ttl"]):
+        with cluster_lock(self.catalog, self.cluster, "backup/" + record["id"], self.params["lock_ttl"],
+                          self.params["break_lock"]) as replaced:
+            self.note_replaced(replaced)
             self.wait_for_running(record, target)
             if holds_backup(storage):
                 self.result["backup"] = finish_record(self.catalog, record, storage, size=storage.size(""),
@@ -370,12 +372,19 @@ class BackupTask(object):
     def run_backup(self, record, target, storage, last):
         connection = tidb_connect(self.params)
         try:
-            with cluster_lock(self.catalog, self.cluster, "backup/" + record["id"], self.params["lock_ttl"]):
+            with cluster_lock(self.catalog, self.cluster, "backup/" + record["id"], self.params["lock_ttl"],
+                              self.params["break_lock"]) as replaced:
+                self.note_replaced(replaced)
                 prepare_destination(storage)  # only once the lock is held: a refused job creates nothing
                 self.catalog.put(KIND, record)
                 self.backup_recorded(connection, record, target, storage, last)
         finally:
             connection.close()
+
+    def note_replaced(self, replaced):
+        if replaced:
+            self.result["replaced_lock"] = replaced
+            self.module.warn(replaced_note(replaced))
 
     def backup_recorded(self, connection, record, target, storage, last):
         """BACKUP, with the record following it: finished, or failed/cancelled with the error."""
@@ -529,12 +538,11 @@ def main():
             checksum=dict(type="bool", default=True),
             snapshot=dict(type="str"),
             now=dict(type="str"),
-            lock_ttl=dict(type="int", default=86400),
         ),
         mutually_exclusive=[["databases", "tables"], ["storage", "path"]],
         required_if=[("state", "cancelled", ("name",)), ("state", "absent", ("name",))],
-        ranges=dict(rate_limit=(1, UINT32), concurrency=(1, UINT32), lock_ttl=SECONDS),
-        blocks=("login", "catalog", "s3"), supports_check_mode=True)
+        ranges=dict(rate_limit=(1, UINT32), concurrency=(1, UINT32)),
+        blocks=("login", "catalog", "s3", "lock"), supports_check_mode=True)
     module.run(run, module)
 
 

@@ -68,15 +68,11 @@ options:
       - Compare the restored tables' checksums with those the backup recorded.
     type: bool
     default: false
-  lock_ttl:
-    description:
-      - Seconds after which the cluster's lock taken by this restore counts as stale.
-    type: int
-    default: 86400
 extends_documentation_fragment:
   - tidbops.manager.login
   - tidbops.manager.catalog
   - tidbops.manager.s3
+  - tidbops.manager.lock
   - ansible.builtin.action_common_attributes
   - tidbops.manager.attributes
 attributes:
@@ -109,6 +105,10 @@ EXAMPLES = r'''
 '''
 
 RETURN = r'''
+replaced_lock:
+  description: The cluster lock this job replaced, with why (C(replaced_because)) - its holder was gone, or O(break_lock).
+  returned: when the job took over or broke another job's lock
+  type: dict
 restore:
   description: The restore record (id, cluster, backup_id, path, status, size, backup_ts,
     start_time, end_time, verified, differences).
@@ -133,7 +133,7 @@ error_code:
 import json
 
 from ansible_collections.tidbops.manager.plugins.module_utils.module import TidbOpsModule
-from ansible_collections.tidbops.manager.plugins.module_utils.specs import SECONDS, UINT32
+from ansible_collections.tidbops.manager.plugins.module_utils.specs import UINT32
 
 from ansible_collections.tidbops.manager.plugins.module_utils.backup.records import (
     KIND as BACKUP_KIND, holds_backup, record_failure)
@@ -143,7 +143,7 @@ from ansible_collections.tidbops.manager.plugins.module_utils.tools.brie import 
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.store import format_time
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog import kinds
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import (
-    cluster_lock, open_catalog, open_location)
+    cluster_lock, open_catalog, open_location, replaced_note)
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import tidb_connect
 
@@ -254,7 +254,11 @@ def run(module):
                   databases=params["databases"], tables=params["tables"], verified=None)
     connection = tidb_connect(params)
     try:
-        with cluster_lock(catalog, params["cluster"], "restore/" + name, params["lock_ttl"]):
+        with cluster_lock(catalog, params["cluster"], "restore/" + name, params["lock_ttl"],
+                          params["break_lock"]) as replaced:
+            if replaced:
+                result["replaced_lock"] = replaced
+                module.warn(replaced_note(replaced))
             catalog.put(KIND, record)
             restore_recorded(connection, catalog, record, target, backup, params, result)
     finally:
@@ -276,12 +280,11 @@ def main():
             concurrency=dict(type="int"),
             checksum=dict(type="bool"),
             verify=dict(type="bool", default=False),
-            lock_ttl=dict(type="int", default=86400),
         ),
         mutually_exclusive=[["backup", "path"], ["databases", "tables"]],
         required_one_of=[["backup", "path"]],
-        ranges=dict(rate_limit=(1, UINT32), concurrency=(1, UINT32), lock_ttl=SECONDS),
-        blocks=("login", "catalog", "s3"), supports_check_mode=True)
+        ranges=dict(rate_limit=(1, UINT32), concurrency=(1, UINT32)),
+        blocks=("login", "catalog", "s3", "lock"), supports_check_mode=True)
     module.run(run, module)
 
 

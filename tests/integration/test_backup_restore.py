@@ -392,3 +392,42 @@ def test_scopes_that_name_nothing_are_refused_and_a_restore_follows_its_data(pla
     assert run.task("Restore the backup once its data is gone")["changed"] is True
     assert run.task("Rows after the last restore")["query_result"][0][0]["n"] == 500
     assert table_checksums(cluster["port"], tables=("shop.items",)) == before
+
+
+def test_the_lock_of_a_killed_job_is_taken_over_by_the_next_job(playbook, cluster, sandbox, tmp_path, knob,
+                                                                 ansible_env):
+    """kill -9 of a backup's module leaves its lock; the next job of another name on the same
+    host sees that the holder is gone and takes the lock over at once, saying whose it was."""
+    catalog, local = tmp_path / "catalog", tmp_path / "backups"
+    args = dict(cluster=cluster["name"], tidb_port=cluster["port"], catalog=str(catalog),
+                backup_location=str(local), ops_password=cluster["password"])
+    lock_file = catalog / "locks" / ("cluster-%s.json" % cluster["name"])
+    knob(brie_min_seconds=3600)  # held until the module is killed, however slow the machine
+    job = subprocess.Popen(
+        [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "-c", "local",
+         os.path.join(REPO_ROOT, "tests", "integration", "playbooks", "backup_one.yml"),
+         "-e", json.dumps(dict(sandbox=sandbox, backup_name="killed", **args))],
+        env=ansible_env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
+    try:
+        assert wait_until(lambda: lock_file.exists() and running_backups(cluster["port"]), 60)
+    finally:
+        for pid in process_tree(job.pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        job.wait()
+    knob(brie_min_seconds=0)
+    conn = pymysql.connect(host="127.0.0.1", port=cluster["port"], user="root", password="")
+    with conn.cursor() as cur:  # the orphan BACKUP too, so the next one does not queue behind it
+        cur.execute("KILL TIDB QUERY %d" % int(running_backups(cluster["port"])[0]["Connection"]))
+    conn.close()
+    assert wait_until(lambda: not running_backups(cluster["port"]), 20)
+    assert json.loads(lock_file.read_text())["owner"] == "backup/killed"
+    run = playbook("backup_one.yml", backup_name="next", **args)
+    taken = run.task("Back up")
+    assert taken["changed"] is True and taken["backup"]["status"] == "finished", taken
+    assert taken["replaced_lock"]["owner"] == "backup/killed"
+    assert taken["replaced_lock"]["replaced_because"] == "its holder is gone"
+    assert not lock_file.exists()

@@ -48,27 +48,51 @@ def records_of(catalog, kind, record_id=None):
 
 
 @contextlib.contextmanager
-def cluster_lock(catalog, cluster, job, ttl_seconds):
-    """Hold the cluster's lock (TiUniManager's maintenance status) while a job runs.
+def cluster_lock(catalog, cluster, job, ttl_seconds, break_lock=False):
+    """Hold the cluster's lock (TiUniManager's maintenance status) while a job runs; yields
+    the lock it broke or took over, or None.
 
     The owner is the job itself (e.g. 'backup/nightly'), not the process: a re-run of an
-    interrupted job takes its own lock again and resumes, while any other job on the cluster
-    fails with CLUSTER_LOCKED saying who holds it, from which host and process."""
+    interrupted job takes its own lock again and resumes. Another job's lock is taken over at
+    once when its holder is provably gone (a process of this host that no longer runs, or
+    whose pid now belongs to another process), and broken with break_lock (a holder on
+    another host cannot be checked from here); the new lock names the one it replaced.
+    Otherwise the job fails with CLUSTER_LOCKED saying who holds it, from which host and
+    process."""
     resource = "cluster-%s" % cluster
-    catalog.acquire(resource, job, job_purpose(job), ttl_seconds)
+    replaced = None
     try:
-        yield job
+        catalog.acquire(resource, job, job_purpose(job), ttl_seconds)
+    except TidbOpsError as error:
+        held = catalog.holder(resource) if error.code == "CLUSTER_LOCKED" else None
+        if held is None or (holder_alive(held) and not break_lock):
+            raise
+        replaced = catalog.break_lock(resource)
+        replaced["replaced_because"] = "its holder is gone" if not holder_alive(held) else "break_lock"
+        catalog.acquire(resource, job, "%s, replacing %s (%s)" % (job_purpose(job), held.get("owner"),
+                                                                 held.get("purpose")), ttl_seconds)
+    try:
+        yield replaced
     finally:
         catalog.release(resource, job)
 
 
-# A lock's purpose says which process holds it: "<job> (host <host>, pid <pid>)".
-_PURPOSE_RE = re.compile(r"\(host (?P<host>[^,()]+), pid (?P<pid>\d+)\)$")
+def replaced_note(replaced):
+    """The warning a job gives when it took over or broke another job's lock."""
+    return "took over the cluster's lock of %s (%s): %s" % (
+        replaced.get("owner"), replaced.get("purpose"), replaced.get("replaced_because"))
+
+
+# A lock's purpose says which process holds it: "<job> (host <host>, pid <pid>, start <ticks>)",
+# the start being the process's start time in clock ticks after boot (/proc/<pid>/stat field
+# 22), which tells a pid reused by another process from the holder itself.
+_PURPOSE_RE = re.compile(r"\(host (?P<host>[^,()]+), pid (?P<pid>\d+)(, start (?P<start>\d+))?\)")
 
 
 def job_purpose(job):
     """The purpose written into the locks a job takes, naming this host and process."""
-    return "%s (host %s, pid %d)" % (job, _hostname(), os.getpid())
+    start = _start_ticks(os.getpid())
+    return "%s (host %s, pid %d%s)" % (job, _hostname(), os.getpid(), ", start %s" % start if start else "")
 
 
 def _hostname():
@@ -86,13 +110,26 @@ def holder_alive(lock):
         os.kill(pid, 0)
     except OSError as exc:
         return exc.errno != errno.ESRCH
+    if match.group("start") and _start_ticks(pid) not in (None, match.group("start")):
+        return False  # the pid now belongs to another process
     return not _zombie(pid)
+
+
+def _stat_fields(pid):
+    """The fields of /proc/<pid>/stat after the command name (field 3 on), or None."""
+    try:
+        with open("/proc/%d/stat" % pid) as handle:
+            return handle.read().rsplit(")", 1)[1].split()
+    except (IOError, OSError, IndexError):
+        return None
+
+
+def _start_ticks(pid):
+    fields = _stat_fields(pid)
+    return fields[19] if fields and len(fields) > 19 else None
 
 
 def _zombie(pid):
     """A killed process nobody has reaped yet still answers kill(pid, 0)."""
-    try:
-        with open("/proc/%d/stat" % pid) as handle:
-            return handle.read().rsplit(")", 1)[1].split()[0] == "Z"
-    except (IOError, OSError, IndexError):
-        return False
+    fields = _stat_fields(pid)
+    return bool(fields) and fields[0] == "Z"
