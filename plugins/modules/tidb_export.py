@@ -338,6 +338,10 @@ class ExportTask(TransferTask):
             if os.path.exists(log_file):
                 os.unlink(log_file)
             url, env, secret_env = tool_location(record["path"], self.params)
+            running = [transfers.job_name("export", r["id"]) for r in self.catalog.list(transfers.KIND)
+                       if r.get("type") == "export" and r.get("cluster") == self.cluster
+                       and r.get("status") == "processing" and transfers.job_running(self.catalog, r)]
+            dumpling.drop_stale_accounts(connection, keep=[dumpling.account_name(j) for j in running])
             with dumpling.one_time_account(connection, job) as (user, password):
                 result = tool.run(dumpling.dumpling_argv(self.params, url, user, password, log_file),
                                   (env, secret_env), argv_secrets=[password], cwd=work)

@@ -359,6 +359,10 @@ class ImportTask(TransferTask):
                 return
             with self.running(record_id, record, location, storage_type, method=self.params["method"],
                               source_export=source_export, tables=[], jobs={}) as record:
+                # What killed imports of this cluster left: their TOML, with the password (a killed
+                # run of this very job left one that Lightning's start replaces).
+                transfers.remove_stale_secrets(self.catalog, self.params["work_dir"], self.cluster,
+                                               [lightning.CONFIG_FILE])
                 self.load(connection, record, tool, work)
         finally:
             connection.close()
@@ -428,8 +432,8 @@ class ImportTask(TransferTask):
         config = lightning.lightning_config(self.params, work, url, pd_addr, status_port)
         log_file = os.path.join(work, lightning.LOG_FILE)
         with LogWatcher(log_file, lightning.TABLE_DONE_RE, lambda done: self.tables_done(record, done)):
-            result = tool.run(["--config", TOML_PLACEHOLDER], (env, secret_env), cwd=work,
-                              secret_files={TOML_PLACEHOLDER: ("tidb-lightning.toml", lightning.render_toml(config))})
+            result = tool.run(["--config", TOML_PLACEHOLDER], (env, secret_env), cwd=work, secret_dir=work,
+                              secret_files={TOML_PLACEHOLDER: (lightning.CONFIG_FILE, lightning.render_toml(config))})
         self.result["commands"].append(result.cmd)
         lightning.outcome(result, read_text(log_file))
 

@@ -29,17 +29,35 @@ from ansible_collections.tidbops.manager.plugins.module_utils.tools.program impo
 # REPLICATION CLIENT and PROCESS; SHOW VIEW for views.
 DUMP_PRIVILEGES = "SELECT, RELOAD, LOCK TABLES, REPLICATION CLIENT, PROCESS, SHOW VIEW"
 SUCCESS = "dump data successfully"
+ACCOUNT_PREFIX = "tidbops_dump_"
 ROWS_RE = re.compile(r"\[total[-_]rows=(\d+)\]")
 
 
 def account_name(job):
     """The one-time account of a job: the same for every run of that job (so a re-run finds
     one left by a job that died), at most 32 characters (TiDB's user name limit)."""
-    return "tidbops_dump_" + hashlib.sha256(job.encode("utf-8")).hexdigest()[:16]
+    return ACCOUNT_PREFIX + hashlib.sha256(job.encode("utf-8")).hexdigest()[:16]
 
 
 def drop_account(connection, user):
     run_sql(connection, "DROP USER IF EXISTS %s@'%%'", (user,))
+
+
+def drop_stale_accounts(connection, keep):
+    """Drop the one-time accounts (tidbops_dump_*) of exports that no longer run (killed before
+    they could drop theirs); keep names those of exports running now. Returns the dropped.
+    A login that may not read mysql.user drops nothing here (each job still drops its own)."""
+    try:
+        rows, _count, _warnings = run_sql(connection, "SELECT User AS user FROM mysql.user WHERE User LIKE %s",
+                                          (ACCOUNT_PREFIX.replace("_", "\\_") + "%",))
+    except TidbOpsError:
+        return []
+    dropped = []
+    for user in sorted(set(r["user"].decode("utf-8") if isinstance(r["user"], bytes) else r["user"] for r in rows or [])):
+        if user.startswith(ACCOUNT_PREFIX) and user not in keep:
+            drop_account(connection, user)
+            dropped.append(user)
+    return dropped
 
 
 @contextlib.contextmanager

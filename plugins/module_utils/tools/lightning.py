@@ -24,6 +24,7 @@ from ansible_collections.tidbops.manager.plugins.module_utils.tools.program impo
 
 CHECKPOINT_FILE = "tidb_lightning_checkpoint.pb"
 LOG_FILE = "tidb-lightning.log"
+CONFIG_FILE = "tidb-lightning.toml"  # holds the TiDB password: 0600, in the job's directory, only while Lightning runs
 SUCCESS = "tidb lightning exit successfully"
 # Lightning logs ["restore table completed"] [table=`db`.`t`] as each table is done.
 TABLE_DONE_RE = re.compile(r'"restore table completed"\] \[table=`((?:[^`]|``)+)`\.`((?:[^`]|``)+)`\]')

@@ -49,14 +49,19 @@ class CommandRunner(object):
         self.module = module
         self.history = []
 
-    def run(self, argv, env=None, secret_env=None, secret_files=None, cwd=None, data=None, argv_secrets=None):
+    def run(self, argv, env=None, secret_env=None, secret_files=None, cwd=None, data=None, argv_secrets=None,
+            secret_dir=None):
         """Run argv (a list). Returns a CommandResult with secrets masked.
 
         env: extra non-secret environment variables.
         secret_env: environment variables whose values are secrets.
         secret_files: {placeholder: (file_name, content)}; each content is written to a
             0600 file and every occurrence of placeholder in argv and env is replaced by
-            that file's path (the path is not secret, the content is).
+            that file's path (the path is not secret, the content is). The files are removed
+            when the command ends.
+        secret_dir: the 0700 directory the secret files go to (a job's own directory, where
+            a re-run or a later job finds and removes what a killed run left); by default a
+            private temporary directory.
         argv_secrets: one-time credentials made for this command alone, for tools that take
             a password only on their command line (Dumpling); allowed in argv, masked in
             everything returned. Never a user's real password.
@@ -71,23 +76,29 @@ class CommandRunner(object):
                 raise ValueError("refusing to put a secret on a command line")
         secrets += [s for s in argv_secrets or [] if s]
 
-        private_dir = None
+        private_dir, written = None, []
         try:
             environ = dict(env or {})
-            if secret_files:
+            if secret_files and not secret_dir:
                 private_dir = tempfile.mkdtemp(prefix="tidbops-")
                 os.chmod(private_dir, 0o700)
-                for placeholder, (file_name, content) in secret_files.items():
-                    path = os.path.join(private_dir, file_name)
-                    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                    with os.fdopen(fd, "w") as handle:
-                        handle.write(content)
-                    argv = [a.replace(placeholder, path) for a in argv]
-                    environ = dict((k, v.replace(placeholder, path)) for k, v in environ.items())
+            for placeholder, (file_name, content) in secret_files.items():
+                path = os.path.join(secret_dir or private_dir, file_name)
+                if os.path.lexists(path):
+                    os.unlink(path)  # what a killed run of the same job left
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                written.append(path)
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(content)
+                argv = [a.replace(placeholder, path) for a in argv]
+                environ = dict((k, v.replace(placeholder, path)) for k, v in environ.items())
             environ.update(secret_env)
             rc, stdout, stderr = self.module.run_command(
                 argv, environ_update=environ, cwd=cwd, data=data, binary_data=data is not None)
         finally:
+            for path in written:
+                if os.path.lexists(path):
+                    os.unlink(path)
             if private_dir:
                 shutil.rmtree(private_dir, ignore_errors=True)
 

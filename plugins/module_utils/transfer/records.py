@@ -292,6 +292,27 @@ def job_running(catalog, record):
         and not catalog.lock_expired(lock) and holder_alive(lock)
 
 
+def remove_stale_secrets(catalog, work_dir, cluster, file_names):
+    """Remove the secret files (Lightning's TOML, with the TiDB password) that killed jobs left
+    in the job directories of the cluster; a job that still runs keeps its own. Returns the
+    paths removed."""
+    root = os.path.join(os.path.expanduser(work_dir), cluster)
+    removed = []
+    for entry in sorted(os.listdir(root)) if os.path.isdir(root) else []:
+        transfer_type, _sep, record_id = entry.partition("-")
+        paths = [os.path.join(root, entry, name) for name in file_names]
+        if transfer_type not in TYPES or not any(os.path.lexists(p) for p in paths):
+            continue
+        record = catalog.find(KIND, record_id)
+        if record is not None and job_running(catalog, record):
+            continue
+        for path in paths:
+            if os.path.lexists(path):
+                os.unlink(path)
+                removed.append(path)
+    return removed
+
+
 def check_not_running(catalog, record):
     """TRANSFER_JOB_RUNNING when another process runs this record's job now: a second run
     of the same job must not take over its slot and files."""

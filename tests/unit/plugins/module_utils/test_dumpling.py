@@ -179,8 +179,6 @@ def test_valid_options(overrides):
     (dict(file_type="csv", sql="SELECT 1", filter=["db.*"]), "filter"),
     (dict(file_type="sql", sql="SELECT 1"), "csv"),
     (dict(file_type="csv", sql="SELECT 1", where="a > 1"), "where"),
-    (dict(threads=0), "threads"),
-    (dict(rows=-1), "rows"),
     (dict(file_size="lots"), "file_size"),
     (dict(file_size="-1MiB"), "file_size"),
     (dict(file_size="256 XB"), "file_size"),
@@ -231,3 +229,32 @@ def test_outcome_failure_is_export_failed_with_the_password_masked():
     assert info.value.details["rc"] == 1
     assert "create dumper failed" in info.value.msg and "Access denied" in info.value.msg
     assert password not in info.value.msg and MASK in info.value.msg
+
+
+class AccountServer(FakeConnection):
+    """mysql.user with these users; DROP USER statements are recorded in sent."""
+
+    def __init__(self, users, readable=True):
+        super(AccountServer, self).__init__()
+        self.users, self.readable = users, readable
+
+    def cursor(self, cursor_class=None):
+        cursor = FakeCursor(self)
+        cursor.description = (("user",),)
+        cursor.fetchall = lambda: [dict(user=u.encode()) for u in self.users] \
+            if self.sent and "mysql.user" in self.sent[-1] else []
+        return cursor
+
+
+def test_stale_one_time_accounts_are_dropped_and_running_ones_kept():
+    running = dumpling.account_name("export/live")
+    stale = dumpling.account_name("export/killed")
+    server = AccountServer([running, stale, "tidbops_dumper", "app"])
+    assert dumpling.drop_stale_accounts(server, keep=[running]) == [stale]
+    assert server.sent[0] == "SELECT User AS user FROM mysql.user WHERE User LIKE 'tidbops\\_dump\\_%'"
+    assert server.sent[1:] == ["DROP USER IF EXISTS '%s'@'%%'" % stale]
+
+
+def test_a_login_that_cannot_read_mysql_user_drops_nothing():
+    server = FakeConnection(fail=denied("SELECT User"))
+    assert dumpling.drop_stale_accounts(server, keep=[]) == []

@@ -81,3 +81,15 @@ def test_argv_secrets_and_secret_env_are_both_masked():
                                        argv_secrets=["onetime-pw"])
     assert module.calls[0]["env"] == {"AWS_SECRET_ACCESS_KEY": "s3-key"}
     assert result.stdout == MASK + " and " + MASK
+
+
+def test_secret_files_in_a_jobs_directory_replace_what_a_killed_run_left(tmp_path):
+    job = tmp_path / "import-nightly"
+    job.mkdir(mode=0o700)
+    (job / "tool.toml").write_text("pw = 'left by a killed run'")
+    module = FakeModule()
+    CommandRunner(module).run(["tool", "--config", "@CFG@"], secret_dir=str(job),
+                              secret_files={"@CFG@": ("tool.toml", "pw = 'now'")})
+    path = module.calls[0]["argv"][2]
+    assert path == str(job / "tool.toml") and module.file_modes[path] == (0o600, "pw = 'now'")
+    assert os.listdir(str(job)) == []  # removed when the command ended; the directory is the job's

@@ -404,3 +404,19 @@ def test_a_killed_job_not_yet_reaped_is_not_running(catalog):
         assert transfers.job_running(catalog, record) is False
     finally:
         zombie.wait()
+
+
+def test_secrets_a_killed_import_left_are_removed_and_a_running_ones_kept(tmp_path):
+    catalog = Catalog(open_storage(str(tmp_path / "catalog")))
+    work = tmp_path / "work"
+    for job in ("import-killed", "import-live", "export-old"):
+        (work / "prod" / job).mkdir(parents=True)
+        (work / "prod" / job / "tidb-lightning.toml").write_text("password = 'x'")
+    with transfers.transfer_slot(catalog, "prod", transfers.job_name("import", "live"), max_concurrent=3) as slot:
+        transfers.new_record(catalog, "live", "prod", "import", "/data", "local", slot=slot)
+        transfers.new_record(catalog, "killed", "prod", "import", "/data", "local", slot="transfer-prod-9")
+        removed = transfers.remove_stale_secrets(catalog, str(work), "prod", ["tidb-lightning.toml"])
+    assert sorted(os.path.relpath(p, str(work)) for p in removed) == ["prod/export-old/tidb-lightning.toml",
+                                                                       "prod/import-killed/tidb-lightning.toml"]
+    assert (work / "prod" / "import-live" / "tidb-lightning.toml").exists()
+    assert transfers.remove_stale_secrets(catalog, str(work), "nosuch", ["tidb-lightning.toml"]) == []
