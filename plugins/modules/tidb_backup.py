@@ -247,7 +247,7 @@ from ansible_collections.tidbops.manager.plugins.module_utils.specs import UINT3
 
 from ansible_collections.tidbops.manager.plugins.module_utils.backup import schedule
 from ansible_collections.tidbops.manager.plugins.module_utils.backup.records import (
-    KIND, ProgressReporter, cancelled_error, delete_backup, filter_records, finish_record, holds_backup,
+    KIND, ProgressReporter, backup_ts_of, cancelled_error, delete_backup, filter_records, finish_record, holds_backup,
     mark_cancelled, new_record, prepare_destination, record_failure, request_cancel)
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.brie import (
     BrieTarget, backup_statement, checksums, kill_query, missing_objects, run_brie, running_task, user_tables,
@@ -329,6 +329,10 @@ class BackupTask(object):
             raise TidbOpsError("BACKUP_RECORD_INVALID",
                                "backup %s is %s (of cluster %s); an incremental backup needs a finished backup of %s"
                                % (last["id"], last["status"], last.get("cluster"), self.cluster))
+        if not last.get("backup_ts"):
+            # LAST_BACKUP = 0 would make it a full backup, silently.
+            raise TidbOpsError("BACKUP_RECORD_INVALID", "backup %s has no backup_ts (its BackupTS could not be read "
+                               "from its backupmeta); an incremental backup cannot be built on it" % last["id"])
         return last
 
     def resume(self, record):
@@ -347,7 +351,8 @@ class BackupTask(object):
             self.wait_for_running(record, target)
             if holds_backup(storage):
                 self.result["backup"] = finish_record(self.catalog, record, storage, size=storage.size(""),
-                                                      recovered=True, progress=100.0)
+                                                      backup_ts=backup_ts_of(storage), recovered=True,
+                                                      progress=100.0)
                 return
         last = self.catalog.find(KIND, record["last_backup"]) if record.get("last_backup") else None
         self.run_backup(record, target, storage, last)

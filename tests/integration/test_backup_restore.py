@@ -322,6 +322,8 @@ def test_an_interrupted_backup_is_resumed_not_duplicated(playbook, cluster, sand
     assert resumed["changed"] is True and resumed["backup"]["status"] == "finished", resumed
     assert resumed["backup"]["path"] == interrupted["path"]
     assert resumed["backup"].get("recovered") is (True if orphan == "still-running" else None)
+    # Taken over or resumed, the record has the BackupTS, read from backupmeta when the job died before it.
+    assert resumed["backup"]["backup_ts"] > 0
     assert resumed["backup"]["checksums"] == interrupted["checksums"]
     assert [b["id"] for b in run.task("Finished backups")["backups"]] == ["nightly"]
     assert len(glob.glob(str(local / "**" / "backupmeta"), recursive=True)) == 1

@@ -9,7 +9,8 @@ __metaclass__ = type
 import json
 import threading
 
-from ansible_collections.tidbops.manager.plugins.module_utils.tools.brie import BACKUPMETA, RECORD_COPY
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.brie import (
+    BACKUPMETA, RECORD_COPY, backupmeta_end_version)
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog import kinds
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.store import format_time, parse_time
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import open_location
@@ -35,6 +36,12 @@ def prepare_destination(storage):
 
 def holds_backup(storage):
     return storage.exists(BACKUPMETA)
+
+
+def backup_ts_of(storage):
+    """The BackupTS a finished backup's backupmeta records (for a backup whose job died before
+    it could read BACKUP's result), or None."""
+    return backupmeta_end_version(storage.get_bytes(BACKUPMETA))
 
 
 def filter_records(records, cluster=None, mode=None, status=None, since=None, until=None):

@@ -209,3 +209,45 @@ def kill_query(connection, connection_id):
 def tso_to_unix(tso):
     """The physical part of a TSO, in seconds since the epoch."""
     return (int(tso) >> 18) / 1000.0
+
+
+# backupmeta is a protobuf brpb.BackupMeta (pingcap/kvproto proto/brpb.proto); its field 6,
+# end_version, is the backup's BackupTS, which an incremental backup on it starts from.
+END_VERSION_FIELD = 6
+
+
+def _varint(data, index):
+    shift = value = 0
+    while True:
+        if index >= len(data) or shift > 63:
+            raise ValueError("truncated varint")
+        byte = bytearray(data[index:index + 1])[0]
+        index += 1
+        value |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return value, index
+        shift += 7
+
+
+def backupmeta_end_version(data):
+    """The end_version (BackupTS) in backupmeta bytes, or None when it is not there or the
+    bytes are not a plain protobuf BackupMeta (an encrypted one, say)."""
+    index = 0
+    try:
+        while index < len(data):
+            key, index = _varint(data, index)
+            number, wire = key >> 3, key & 7
+            if wire == 0:
+                value, index = _varint(data, index)
+                if number == END_VERSION_FIELD:
+                    return value or None
+            elif wire == 2:
+                length, index = _varint(data, index)
+                index += length
+            elif wire in (1, 5):
+                index += 8 if wire == 1 else 4
+            else:
+                return None
+    except ValueError:
+        return None
+    return None

@@ -35,9 +35,11 @@ What TiDB does (pkg/executor/brie.go, br/pkg/task, br/pkg/backup) and the stand-
 What the stand-in does instead of BR (see tests/sandbox/README.md):
 - Data files are named like BR's SSTs (<store>_<region>_<epoch>_<hash>_<ts>_default.sst)
   but hold the stand-in's own format: a magic line and zlib-compressed rows (the
-  canonical encoding of tables.py), up to ROWS_PER_FILE rows each. backupmeta is a JSON
-  document (format "tidbops-sandbox-backupmeta"), not BR's protobuf; the table DDL in it
-  is MariaDB's SHOW CREATE TABLE.
+  canonical encoding of tables.py), up to ROWS_PER_FILE rows each. backupmeta is a protobuf
+  BackupMeta with BR's own field numbers for cluster_id, cluster_version, start_version,
+  end_version (the BackupTS) and br_version (backupmeta.py), and the stand-in's JSON
+  description of the tables and files (format "tidbops-sandbox-backupmeta") in a field BR
+  does not have; the table DDL in it is MariaDB's SHOW CREATE TABLE.
 - A backup reads one consistent InnoDB snapshot; SNAPSHOT = <past> cannot be emulated
   (MariaDB keeps no old versions to read) and is refused.
 - LAST_BACKUP = <tso> (incremental): the cluster's state dir keeps, per BackupTS of each
@@ -64,7 +66,7 @@ import zlib
 
 import pymysql
 
-from tests.sandbox.tidb import brie_parse, checksum, knobs, resultset, tables, tso
+from tests.sandbox.tidb import backupmeta, brie_parse, checksum, knobs, resultset, tables, tso
 from tests.sandbox.tidb.brie_storage import (ERR_INVALID_ARGUMENT, ERR_INVALID_METAFILE,
                                              ERR_RESTORE_CHECKSUM, ERR_TABLES_EXIST,
                                              UNEMULATED_SCHEMES, BrError, Destination,
@@ -706,7 +708,7 @@ class _Backup(_Job):
 
     def _write_meta(self, store, meta):
         self.task.check()
-        store.write(META_FILE, json.dumps(meta, indent=1, sort_keys=True).encode("utf-8"))
+        store.write(META_FILE, backupmeta.encode(meta))
 
 
 def _checked_exists(store, name):
@@ -872,10 +874,7 @@ class _Restore(_Job):
 def _parse_meta(data):
     if not data:
         return {}  # an empty backupmeta (noop://) unmarshals into an empty BackupMeta
-    try:
-        meta = json.loads(data.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
-        meta = None
+    meta = backupmeta.decode(data)
     if not isinstance(meta, dict) or meta.get("format") != META_FORMAT:
         raise BrError(annotate("parse backupmeta failed",
                                "tidbops sandbox: this backupmeta was not written by the "

@@ -1,7 +1,6 @@
 """BACKUP / RESTORE / SHOW BACKUPS / KILL TIDB QUERY / ADMIN CHECKSUM TABLE of the TiDB
 stand-in, through real clients: a real MariaDB, the stand-in process, and the sandbox's real
 S3 server (moto), as `python -m tests.sandbox up` starts it."""
-import json
 import os
 import subprocess
 import sys
@@ -14,7 +13,7 @@ import pymysql
 import pytest
 
 from tests.sandbox import procs
-from tests.sandbox.tidb import brie_parse, checksum, knobs, tso
+from tests.sandbox.tidb import backupmeta, brie_parse, checksum, knobs, tso
 
 from .conftest import REPO_ROOT
 
@@ -123,7 +122,9 @@ def test_local_backup_files_and_restore(tidb, tmp_path):
     assert mtime("backup.lock") <= min(mtime(f) for f in ssts)
     assert max(mtime(f) for f in ssts) <= mtime("backupmeta")
     assert not [f for r, d, fs in os.walk(dest / "checkpoints") for f in fs]
-    meta = json.loads((dest / "backupmeta").read_text())
+    raw = (dest / "backupmeta").read_bytes()
+    assert backupmeta.fields(raw)[6] == backup_ts and 5 not in backupmeta.fields(raw)  # BR's end_version
+    meta = backupmeta.decode(raw)
     assert meta["end_version"] == backup_ts and meta["start_version"] == 0
     assert sorted(t["name"] for t in meta["tables"]) == ["items", "notes"]
 
@@ -331,7 +332,7 @@ def test_incremental_backup_and_restore(tidb, tmp_path):
     names, rows = run(conn, "BACKUP DATABASE brie_a, brie_b TO 'local://%s' LAST_BACKUP = %d"
                       % (tmp_path / "incr", full_ts))
     assert rows[0][2] > full_ts
-    meta = json.loads((tmp_path / "incr" / "backupmeta").read_text())
+    meta = backupmeta.decode((tmp_path / "incr" / "backupmeta").read_bytes())
     assert meta["start_version"] == full_ts and meta["is_incremental"]
     assert sorted("%s.%s" % (t["db"], t["name"]) for t in meta["tables"]) == [
         "brie_a.items", "brie_b.fresh"]

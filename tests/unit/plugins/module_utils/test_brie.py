@@ -2,7 +2,7 @@
 import pytest
 
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.brie import (
-    BrieTarget, backup_statement, restore_statement, run_brie, scope_clause, tso_to_unix)
+    BrieTarget, backup_statement, backupmeta_end_version, restore_statement, run_brie, scope_clause, tso_to_unix)
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 
 S3 = dict(s3_endpoint="http://127.0.0.1:9000", s3_region="us-east-1", s3_access_key="AKID",
@@ -103,3 +103,30 @@ def test_a_task_is_finished_only_with_a_finish_time():
     assert finished({"Finish_time": datetime.datetime(2026, 11, 22, 2, 0)}) is True
     assert finished({"Finish_time": "0000-00-00 00:00:00"}) is False
     assert finished({"Finish_time": None}) is False
+
+
+def encode_fields(*fields):
+    """A protobuf message of (number, value) fields: ints as varints, bytes length-delimited."""
+    def varint(value):
+        out = bytearray()
+        while True:
+            out.append((value & 0x7F) | (0x80 if value > 0x7F else 0))
+            value >>= 7
+            if not value:
+                return bytes(out)
+    data = b""
+    for number, value in fields:
+        if isinstance(value, int):
+            data += varint(number << 3) + varint(value)
+        else:
+            data += varint(number << 3 | 2) + varint(len(value)) + value
+    return data
+
+
+def test_the_backup_ts_is_read_from_backupmeta_field_6():
+    ts = 439330705621123078
+    meta = encode_fields((1, 7012345678901234567), (2, b"v7.5.1"), (4, b"\x0a\x03sst"), (6, ts), (11, b"BR v7.5.1"))
+    assert backupmeta_end_version(meta) == ts
+    assert backupmeta_end_version(encode_fields((1, 5), (2, b"v7.5.1"))) is None
+    assert backupmeta_end_version(b"\xff\xff\xff") is None  # not a protobuf (encrypted, truncated)
+    assert backupmeta_end_version(b"") is None
