@@ -9,7 +9,7 @@ __metaclass__ = type
 import time
 
 
-def poll_until(probe, timeout, first_interval=0.1, max_interval=2.0, clock=time.monotonic,
+def poll_until(probe, timeout, first_interval=0.1, max_interval=1.0, clock=time.monotonic,
                sleep=time.sleep):
     """Call probe() until it returns a truthy value or timeout seconds pass.
 

@@ -367,7 +367,7 @@ class BackupTask(object):
                     self.catalog.put(KIND, record)
                 return task is None
 
-            done, _value = poll_until(finished, self.params["lock_ttl"], first_interval=0.5, max_interval=10)
+            done, _value = poll_until(finished, self.params["lock_ttl"], first_interval=0.5, max_interval=1.0)
             if not done:
                 raise TidbOpsError("CLUSTER_LOCKED", "backup %s is still running in TiDB after lock_ttl seconds"
                                    % record["id"], backup=record)

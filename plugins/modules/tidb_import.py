@@ -332,11 +332,12 @@ from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access imp
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 from ansible_collections.tidbops.manager.plugins.module_utils.storage.location import parse_location, remove_path
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import tidb_connect
+from ansible_collections.tidbops.manager.plugins.module_utils.polling import poll_until
 from ansible_collections.tidbops.manager.plugins.module_utils.cluster import topology as topo
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.tiup import Tiup
 from ansible_collections.tidbops.manager.plugins.module_utils.transfer.task import TransferTask
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.program import (
-    LogWatcher, find_tool, read_text, tool_location)
+    LogWatcher, find_tool, processes_with_argument, read_text, tool_location)
 
 TOML_PLACEHOLDER = "@TIDB_LIGHTNING_TOML@"
 UNPACKED = "data"
@@ -432,10 +433,34 @@ class ImportTask(TransferTask):
         config = lightning.lightning_config(self.params, work, url, pd_addr, status_port)
         log_file = os.path.join(work, lightning.LOG_FILE)
         with LogWatcher(log_file, lightning.TABLE_DONE_RE, lambda done: self.tables_done(record, done)):
+            if self.follow_orphan(os.path.join(work, lightning.CONFIG_FILE), log_file, record):
+                return
             result = tool.run(["--config", TOML_PLACEHOLDER], (env, secret_env), cwd=work, secret_dir=work,
                               secret_files={TOML_PLACEHOLDER: (lightning.CONFIG_FILE, lightning.render_toml(config))})
         self.result["commands"].append(result.cmd)
         lightning.outcome(result, read_text(log_file))
+
+    def follow_orphan(self, config_path, log_file, record):
+        """A Lightning of this job that a killed run left (found by its --config, in the job's
+        directory) is waited for, not started a second time on the same tables; True when it
+        imported everything, False when the job is to be run (again, from its checkpoint)."""
+        orphans = processes_with_argument(config_path)
+        if not orphans:
+            return False
+        self.module.warn("TiDB Lightning of this job (pid %s), left by a run that was killed, is still running; "
+                         "waiting for it instead of starting a second one" % ", ".join(str(p) for p in orphans))
+        self.module.actions.append("follow")
+        record["following"] = orphans  # shown by tidb_transfer_info while this run waits
+        self.catalog.put(transfers.KIND, record)
+        done, _gone = poll_until(lambda: not processes_with_argument(config_path), self.params["timeout"],
+                                 first_interval=0.2, max_interval=1.0)
+        if not done:
+            raise TidbOpsError("IMPORT_TIMEOUT", "TiDB Lightning of this job (pid %s) still runs after %ss"
+                               % (", ".join(str(p) for p in orphans), self.params["timeout"]), pids=orphans)
+        if os.path.lexists(config_path):
+            os.unlink(config_path)  # its password: the killed run could not remove it
+        record.pop("following", None)
+        return bool(lightning.finished_in_log(read_text(log_file)))
 
     def tables_done(self, record, done):
         """Lightning's progress in the record: each table it has completed."""

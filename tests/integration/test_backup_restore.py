@@ -308,15 +308,15 @@ def test_an_interrupted_backup_is_resumed_not_duplicated(playbook, cluster, sand
         job.wait()
     interrupted = json.loads(record_file.read_text())
     assert interrupted["status"] == "processing" and interrupted["checksums"]
-    knob(brie_min_seconds=0)
     orphans = running_backups(cluster["port"])
     assert orphans
-    if orphan == "cancelled":
+    if orphan == "cancelled":  # killed while the knob still holds it: it cannot finish first
         conn = pymysql.connect(host="127.0.0.1", port=cluster["port"], user="root", password="")
         with conn.cursor() as cur:
             cur.execute("KILL TIDB QUERY %d" % int(orphans[0]["Connection"]))
         conn.close()
         assert wait_until(lambda: not running_backups(cluster["port"]), 20)
+    knob(brie_min_seconds=0)
     run = playbook("backup_one.yml", backup_name="nightly", **args)
     resumed = run.task("Back up")
     assert resumed["changed"] is True and resumed["backup"]["status"] == "finished", resumed
@@ -388,7 +388,8 @@ def test_scopes_that_name_nothing_are_refused_and_a_restore_follows_its_data(pla
     assert sorted(os.listdir(local / cluster["name"])) == [os.path.basename(run.task("Back up shop")["backup"]["path"])]
     typo = run.task("Restore a table the backup does not hold")
     assert typo["error_code"] == "RESTORE_SCOPE_NOT_IN_BACKUP" and typo["missing"] == ["shop.typo"], typo
-    assert not os.path.exists(catalog / "records" / "restore")  # refused before any record
+    # Refused before any record: the only restore record is the whole backup's.
+    assert os.listdir(catalog / "records" / "restore") == ["rb1-to-%s.json" % cluster["name"]]
     assert run.task("Restore the backup")["changed"] is True
     assert run.task("Restore the backup again")["changed"] is False
     assert run.task("Restore the backup once its data is gone")["changed"] is True

@@ -44,6 +44,19 @@ def count(port, table):
     return int(sql(port, "SELECT COUNT(*) FROM %s" % table)[0][0])
 
 
+def cmdlines():
+    """(pid, argv words) of every process this user may read."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open("/proc/%s/cmdline" % entry, "rb") as handle:
+                    found.append((int(entry), handle.read().decode("utf-8", "replace").split("\0")))
+            except OSError:
+                continue
+    return found
+
+
 class CmdlineWatcher(object):
     """Reads every process's argv (/proc/*/cmdline) while a job runs: what ps shows to every user."""
 
@@ -55,14 +68,8 @@ class CmdlineWatcher(object):
 
     def _run(self):
         while not self._stop.is_set():
-            for entry in os.listdir("/proc"):
-                if not entry.isdigit():
-                    continue
-                try:
-                    with open("/proc/%s/cmdline" % entry, "rb") as handle:
-                        argv = handle.read().replace(b"\0", b" ").decode("utf-8", "replace")
-                except OSError:
-                    continue
+            for _pid, words in cmdlines():
+                argv = " ".join(words)
                 if any(marker in argv for marker in self.markers):
                     self.seen.append(argv)
             time.sleep(0.02)
@@ -399,3 +406,63 @@ def test_roles_export_download_and_import(playbook, clusters, tmp_path):
     assert "IMPORT_FAILED" in failure["msg"] and "record: failed" in failure["msg"], failure["msg"]
     assert not os.path.exists(tmp_path / "work" / dst["name"] / "import-again" / "tidb_lightning_checkpoint.pb")
     assert count(dst["port"], "shop.items") == 800
+
+
+def test_a_lightning_left_by_a_killed_module_is_followed_not_started_twice(transfer, clusters, sandbox, tmp_path,
+                                                                           ansible_env):
+    """The module dies, its Lightning runs on; the re-run waits for that Lightning and takes its
+    result instead of starting a second one on the same tables (a table without a primary key
+    would get every row twice)."""
+    src, dst = clusters["src"], clusters["dst"]
+    sql(src["port"], "CREATE DATABASE IF NOT EXISTS orphan")
+    sql(src["port"], "CREATE TABLE IF NOT EXISTS orphan.nopk (n INT, v VARCHAR(20))")  # no primary key
+    sql(src["port"], "INSERT INTO orphan.nopk VALUES %s" % ", ".join("(%d, 'row-%d')" % (i, i) for i in range(30)))
+    _run, exported = transfer("export", src, name="orphan-src", storage=str(tmp_path / "x"), filter=["orphan.*"])
+    assert exported["changed"] is True, exported.get("msg")
+
+    from tests.integration.conftest import PLAYBOOKS
+    knob = [sys.executable, "-m", "tests.sandbox", "knob", "--dir", sandbox["dir"]]
+    args = dict(name="orphaned", source=exported["transfer"]["path"], backend="tidb")
+    argv = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "-c", "local",
+            os.path.join(PLAYBOOKS, "import_one.yml"), "-e", json.dumps(dict(
+                sandbox=sandbox, cluster=dst["name"], tidb_port=dst["port"], catalog=transfer.catalog,
+                work_dir=transfer.work_dir, ops_password=clusters["password"], import_args=args))]
+    record_file = os.path.join(transfer.catalog, "records", "transfer", "orphaned.json")
+
+    def lightnings():
+        return [pid for pid, words in cmdlines() if any("tidb-lightning" in w for w in words)
+                and "--config" in words]
+
+    subprocess.run(knob + ["lightning_row_delay=3600"], cwd=REPO_ROOT, check=True, capture_output=True)
+    rerun = None
+    try:
+        job = subprocess.Popen(argv, env=ansible_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            assert wait_until(lightnings, 60)  # held at its first row, however slow the machine
+        finally:
+            for pid in process_tree(job.pid):  # the module dies; its Lightning does not
+                if pid not in lightnings():
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except OSError:
+                        pass
+            job.wait()
+        assert lightnings()
+        with open(tmp_path / "rerun.out", "w") as out:
+            rerun = subprocess.Popen(argv, env=ansible_env, stdout=out, stderr=subprocess.STDOUT)
+            # Released only once the re-run follows it: then it cannot have started a second one.
+            assert wait_until(lambda: os.path.exists(record_file) and "following" in open(record_file).read(), 60)
+            subprocess.run(knob + ["lightning_row_delay=0"], cwd=REPO_ROOT, check=True, capture_output=True)
+            assert rerun.wait(120) == 0
+    finally:
+        subprocess.run(knob + ["lightning_row_delay=0"], cwd=REPO_ROOT, check=True, capture_output=True)
+        if rerun is not None and rerun.poll() is None:
+            rerun.kill()
+    output = open(tmp_path / "rerun.out").read()
+    assert "waiting for it instead of starting a second one" in output
+    with open(record_file) as handle:
+        record = json.load(handle)
+    assert record["status"] == "finished" and "following" not in record
+    assert count(dst["port"], "orphan.nopk") == 30  # each row once
+    assert not lightnings()
+    assert not os.path.exists(os.path.join(record["config_path"], "tidb-lightning.toml"))

@@ -99,7 +99,7 @@ class TaskOps(object):
             current = self.statuses(name, sources)
             return current if current and all(settled(s) for s in current.values()) else None
 
-        done, current = self.poll(probe, self.wait_timeout, first_interval=0.5, max_interval=5)
+        done, current = self.poll(probe, self.wait_timeout, first_interval=0.5, max_interval=1.0)
         if not done:
             current = self.statuses(name, sources)
             raise TidbOpsError("DM_TIMEOUT", "task %s did not %s within %d seconds" % (name, what, self.wait_timeout),

@@ -27,6 +27,8 @@ LOG_FILE = "tidb-lightning.log"
 CONFIG_FILE = "tidb-lightning.toml"  # holds the TiDB password: 0600, in the job's directory, only while Lightning runs
 SUCCESS = "tidb lightning exit successfully"
 # Lightning logs ["restore table completed"] [table=`db`.`t`] as each table is done.
+# main.go's last line: finished=true once every table is imported (a cancel or a failure: false).
+EXIT_RE = re.compile(r'\["tidb lightning exit"\] \[finished=(true|false)\]')
 TABLE_DONE_RE = re.compile(r'"restore table completed"\] \[table=`((?:[^`]|``)+)`\.`((?:[^`]|``)+)`\]')
 CANCELED = "tidb lightning canceled"
 # [mydumper.csv] keys, from the module's csv option names.
@@ -82,6 +84,13 @@ def lightning_config(params, job_dir, data_source, pd_addr=None, status_port=Non
     if any(tls.values()):
         sections["tidb.security"] = tls
     return sections
+
+
+def finished_in_log(log_text):
+    """Whether the last run whose log this is ended with every table imported (True), ended
+    otherwise (False), or is not seen ending (None)."""
+    ends = EXIT_RE.findall(log_text or "")
+    return ends[-1] == "true" if ends else None
 
 
 def outcome(result, log_text):

@@ -83,6 +83,23 @@ def last_line_with(text, *markers):
     return None
 
 
+def processes_with_argument(argument):
+    """The pids of the processes whose command line has argument as one of its words: a tool a
+    killed module left running, found by a file of its job (Lightning's --config path)."""
+    wanted, pids = argument.encode("utf-8"), []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % entry, "rb") as handle:
+                words = handle.read().split(b"\0")
+        except (IOError, OSError):
+            continue  # gone meanwhile, or not ours to read
+        if wanted in words:
+            pids.append(int(entry))
+    return sorted(pids)
+
+
 def read_text(path):
     """A tool's log file, or '' when it is not there (the tool failed before writing it)."""
     try:

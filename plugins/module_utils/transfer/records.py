@@ -234,7 +234,7 @@ def transfer_slot(catalog, cluster, job, max_concurrent=MAX_CONCURRENT, wait=Fal
         return _try_slots(catalog, resources, job, purpose, ttl_seconds, holders)
 
     if wait:
-        done, slot = poll_until(attempt, wait_timeout, first_interval=0.2, max_interval=5.0)
+        done, slot = poll_until(attempt, wait_timeout, first_interval=0.2, max_interval=1.0)
         if not done:
             slot = None
     else:

@@ -74,6 +74,16 @@ class Importer:
         self.cp = None
         self.delay = row_delay()
 
+    def pause_after_row(self):
+        """The row delay knob, read again every half second while it holds: a test holds
+        Lightning with a large delay and lets it go by setting it back to 0."""
+        waited = 0.0
+        while waited < self.delay:
+            step = min(0.5, self.delay - waited)
+            time.sleep(step)
+            waited += step
+            self.delay = row_delay()
+
     # ---- connections ---------------------------------------------------------------------
     def connect(self):
         tidb = self.cfg["tidb"]
@@ -455,8 +465,7 @@ class Importer:
             batch.append(text)
             size += len(text)
             end = row_end
-            if self.delay:
-                time.sleep(self.delay)
+            self.pause_after_row()
             if len(batch) >= batch_rows or size >= batch_size:
                 count = self.write_batch(src, chunk, verb, batch_cols, batch, end, count)
                 batch, size = [], 0

@@ -144,3 +144,13 @@ def test_outcome_error_from_the_log_when_output_says_nothing():
         lightning.outcome(CommandResult("tidb-lightning", 1, "", ""), log)
     assert info.value.code == "IMPORT_FAILED"
     assert "disk full" in info.value.msg
+
+
+def test_whether_the_last_run_in_the_log_finished():
+    first = '[2026/12/03 10:00:00.000 +00:00] [INFO] [main.go:106] ["tidb lightning exit"] [finished=false]\n'
+    second = '[2026/12/03 10:05:00.000 +00:00] [INFO] [main.go:106] ["tidb lightning exit"] [finished=true]\n'
+    assert lightning.finished_in_log(first) is False
+    assert lightning.finished_in_log(first + second) is True
+    assert lightning.finished_in_log(second + first) is False
+    assert lightning.finished_in_log('[INFO] ["the whole procedure completed"]\n') is None
+    assert lightning.finished_in_log("") is None

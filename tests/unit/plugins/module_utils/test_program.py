@@ -1,13 +1,15 @@
 """tools/program.py: finding Dumpling/Lightning and handing them a storage location without its keys."""
 import os
 import re
+import subprocess
+import sys
 import time
 
 import pytest
 
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.program import (
-    LogWatcher, find_tool, last_line_with, tool_location)
+    LogWatcher, find_tool, last_line_with, processes_with_argument, tool_location)
 
 
 class FakeModule(object):
@@ -132,3 +134,15 @@ def test_log_watcher_survives_a_failing_callback(tmp_path):
 
     with LogWatcher(str(log), re.compile(r"done=(\w+)"), broken, first_interval=0.01):
         time.sleep(0.05)
+
+
+def test_a_process_is_found_by_a_word_of_its_command_line(tmp_path):
+    config = str(tmp_path / "tidb-lightning.toml")
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "--config", config])
+    try:
+        assert processes_with_argument(config) == [child.pid]
+        assert processes_with_argument(config + ".other") == []
+    finally:
+        child.kill()
+        child.wait()
+    assert processes_with_argument(config) == []
