@@ -8,6 +8,7 @@ import time
 import pytest
 
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
+from tests.sandbox.procs import wait_until
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.program import (
     LogWatcher, find_tool, last_line_with, processes_with_argument, tool_location)
 
@@ -140,7 +141,8 @@ def test_a_process_is_found_by_a_word_of_its_command_line(tmp_path):
     config = str(tmp_path / "tidb-lightning.toml")
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "--config", config])
     try:
-        assert processes_with_argument(config) == [child.pid]
+        # The child's command line shows once it has exec'd, which Popen does not wait for.
+        assert wait_until(lambda: processes_with_argument(config), 10) and processes_with_argument(config) == [child.pid]
         assert processes_with_argument(config + ".other") == []
     finally:
         child.kill()
