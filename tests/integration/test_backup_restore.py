@@ -398,7 +398,7 @@ def test_scopes_that_name_nothing_are_refused_and_a_restore_follows_its_data(pla
 
 
 def test_the_lock_of_a_killed_job_is_taken_over_by_the_next_job(playbook, cluster, sandbox, tmp_path, knob,
-                                                                 ansible_env):
+                                                                ansible_env):
     """kill -9 of a backup's module leaves its lock; the next job of another name on the same
     host sees that the holder is gone and takes the lock over at once, saying whose it was."""
     catalog, local = tmp_path / "catalog", tmp_path / "backups"

@@ -69,8 +69,8 @@ def cluster_lock(catalog, cluster, job, ttl_seconds, break_lock=False):
             raise
         replaced = catalog.break_lock(resource)
         replaced["replaced_because"] = "its holder is gone" if not holder_alive(held) else "break_lock"
-        catalog.acquire(resource, job, "%s, replacing %s (%s)" % (job_purpose(job), held.get("owner"),
-                                                                 held.get("purpose")), ttl_seconds)
+        purpose = "%s, replacing %s (%s)" % (job_purpose(job), held.get("owner"), held.get("purpose"))
+        catalog.acquire(resource, job, purpose, ttl_seconds)
     try:
         yield replaced
     finally:

@@ -416,7 +416,7 @@ def test_secrets_a_killed_import_left_are_removed_and_a_running_ones_kept(tmp_pa
         transfers.new_record(catalog, "live", "prod", "import", "/data", "local", slot=slot)
         transfers.new_record(catalog, "killed", "prod", "import", "/data", "local", slot="transfer-prod-9")
         removed = transfers.remove_stale_secrets(catalog, str(work), "prod", ["tidb-lightning.toml"])
-    assert sorted(os.path.relpath(p, str(work)) for p in removed) == ["prod/export-old/tidb-lightning.toml",
-                                                                       "prod/import-killed/tidb-lightning.toml"]
+    assert sorted(os.path.relpath(p, str(work)) for p in removed) == [
+        "prod/export-old/tidb-lightning.toml", "prod/import-killed/tidb-lightning.toml"]
     assert (work / "prod" / "import-live" / "tidb-lightning.toml").exists()
     assert transfers.remove_stale_secrets(catalog, str(work), "nosuch", ["tidb-lightning.toml"]) == []
