@@ -50,6 +50,9 @@ options:
       - What happens to a failed job's partial output. V(keep) leaves it (an import resumes from it on
         the next run, an export is redone over it); V(remove) deletes it (an export's files; an import's
         checkpoint and unpacked archive). The record is marked V(failed) either way.
+      - When Lightning marked a table failed in its checkpoint (the cluster failed under it
+        mid-import, say), the next run fails with C(IMPORT_CHECKPOINT_FAILED), naming the tables
+        and the C(tidb-lightning-ctl --checkpoint-error-destroy) command that resets just those.
     type: str
     choices: [keep, remove]
     default: keep

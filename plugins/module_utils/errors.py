@@ -73,6 +73,7 @@ ERROR_CODES = {
     "IMPORT_SOURCE_INVALID": "The import source is missing, unreadable, or holds no data files Lightning or IMPORT INTO can use.",
     "IMPORT_ARCHIVE_INVALID": "The zip archive to import is not a zip, or has entries that would leave the destination (absolute, .., links).",
     "IMPORT_FAILED": "TiDB Lightning or an IMPORT INTO job failed.",
+    "IMPORT_CHECKPOINT_FAILED": "Lightning's checkpoint marks tables failed by an earlier run; the message says what to run to import them again.",
     "IMPORT_TIMEOUT": "An IMPORT INTO job did not finish within the timeout; it was cancelled (CANCEL IMPORT JOB).",
     # HTTP APIs
     "HTTP_REQUEST_FAILED": "An HTTP API answered with an error.",

@@ -438,7 +438,7 @@ class ImportTask(TransferTask):
             result = tool.run(["--config", TOML_PLACEHOLDER], (env, secret_env), cwd=work, secret_dir=work,
                               secret_files={TOML_PLACEHOLDER: (lightning.CONFIG_FILE, lightning.render_toml(config))})
         self.result["commands"].append(result.cmd)
-        lightning.outcome(result, read_text(log_file))
+        lightning.outcome(result, read_text(log_file), os.path.join(work, lightning.CHECKPOINT_FILE))
 
     def follow_orphan(self, config_path, log_file, record):
         """A Lightning of this job that a killed run left (found by its --config, in the job's

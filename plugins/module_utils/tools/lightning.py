@@ -29,6 +29,9 @@ SUCCESS = "tidb lightning exit successfully"
 # Lightning logs ["restore table completed"] [table=`db`.`t`] as each table is done.
 # main.go's last line: finished=true once every table is imported (a cancel or a failure: false).
 EXIT_RE = re.compile(r'\["tidb lightning exit"\] \[finished=(true|false)\]')
+# import.go's pre-check when the checkpoint marks a table failed by an earlier run (its target
+# database died mid-import, say): Lightning will not touch the table again on its own.
+FAILED_LAST_TIME_RE = re.compile(r"this run will stop now, (`(?:[^`]|``)+`\.`(?:[^`]|``)+`) failed in step\(([^)]*)\)")
 TABLE_DONE_RE = re.compile(r'"restore table completed"\] \[table=`((?:[^`]|``)+)`\.`((?:[^`]|``)+)`\]')
 CANCELED = "tidb lightning canceled"
 # [mydumper.csv] keys, from the module's csv option names.
@@ -93,11 +96,26 @@ def finished_in_log(log_text):
     return ends[-1] == "true" if ends else None
 
 
-def outcome(result, log_text):
-    """None when Lightning succeeded, else IMPORT_FAILED in Lightning's own words."""
+def outcome(result, log_text, checkpoint=None):
+    """None when Lightning succeeded, else IMPORT_FAILED in Lightning's own words, or
+    IMPORT_CHECKPOINT_FAILED saying what to run when its checkpoint holds a failed table."""
     text = (result.stdout or "") + "\n" + (result.stderr or "")
     if result.rc == 0 and SUCCESS in text:
         return
+    failed = FAILED_LAST_TIME_RE.findall(text)
+    if failed:
+        tables = sorted(set(table for table, _step in failed))
+        raise TidbOpsError(
+            "IMPORT_CHECKPOINT_FAILED",
+            "TiDB Lightning's checkpoint %s marks %s failed by an earlier run (step %s), so it will not import "
+            "them again: their rows may be half imported. To import them again from scratch, run "
+            "`tiup tidb-lightning-ctl --checkpoint-error-destroy='%s' --config=<file>` (it drops those tables and "
+            "their checkpoints; the other tables keep theirs), with a file holding [checkpoint] driver = \"file\", "
+            "dsn = \"%s\" and the [tidb] login; then run this task again. With on_failure=remove this refusal "
+            "removes the whole checkpoint instead: drop the tables it names first, then run the task again."
+            % (checkpoint or "", ", ".join(tables), ", ".join(sorted(set(s for _t, s in failed))), ",".join(tables),
+               checkpoint or ""),
+            failed_tables=tables, checkpoint=checkpoint, rc=result.rc, cmd=result.cmd)
     if result.rc == 0 and CANCELED in text:
         why = "Lightning was cancelled (SIGTERM/SIGINT); run the task again to resume from its checkpoint"
     else:

@@ -154,3 +154,16 @@ def test_whether_the_last_run_in_the_log_finished():
     assert lightning.finished_in_log(second + first) is False
     assert lightning.finished_in_log('[INFO] ["the whole procedure completed"]\n') is None
     assert lightning.finished_in_log("") is None
+
+
+def test_a_table_failed_in_the_checkpoint_says_what_to_run():
+    text = ("Error: [Lightning:PreCheck:ErrPreCheckFailed]tidb-lightning pre-check failed: TiDB Lightning has "
+            "failed last time. To prevent data loss, this run will stop now, `shop`.`items` failed in step(written), "
+            "please run command ./tidb-lightning-ctl --checkpoint-error-destroy='`shop`.`items`' --config=...,You may "
+            "also run `./tidb-lightning-ctl --checkpoint-error-destroy=all --config=...` to start from scratch,For "
+            "details of this failure, read the log file from the PREVIOUS run\n")
+    with pytest.raises(TidbOpsError) as caught:
+        lightning.outcome(CommandResult("tidb-lightning --config x", 1, "", text), "", "/w/tidb_lightning_checkpoint.pb")
+    error = caught.value
+    assert error.code == "IMPORT_CHECKPOINT_FAILED" and error.details["failed_tables"] == ["`shop`.`items`"]
+    assert "--checkpoint-error-destroy='`shop`.`items`'" in error.msg and 'dsn = "/w/tidb_lightning_checkpoint.pb"' in error.msg
