@@ -438,7 +438,10 @@ def test_a_lightning_left_by_a_killed_module_is_followed_not_started_twice(trans
     try:
         job = subprocess.Popen(argv, env=ansible_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            assert wait_until(lightnings, 60)  # held at its first row, however slow the machine
+            # Held at its first row once it has created the table (past its start-up output, which
+            # would meet a broken pipe once the module is gone), however slow the machine.
+            assert wait_until(lambda: lightnings() and sql(dst["port"], "SHOW TABLES FROM orphan LIKE 'nopk'")
+                              if sql(dst["port"], "SHOW DATABASES LIKE 'orphan'") else False, 60)
         finally:
             for pid in process_tree(job.pid):  # the module dies; its Lightning does not
                 if pid not in lightnings():
@@ -466,3 +469,41 @@ def test_a_lightning_left_by_a_killed_module_is_followed_not_started_twice(trans
     assert count(dst["port"], "orphan.nopk") == 30  # each row once
     assert not lightnings()
     assert not os.path.exists(os.path.join(record["config_path"], "tidb-lightning.toml"))
+
+
+def test_a_table_failed_under_lightning_is_reported_with_what_to_run(transfer, clusters, sandbox, tmp_path,
+                                                                    ansible_env):
+    """The target fails under Lightning mid-import (here its table vanishes; a database that dies
+    does the same): Lightning marks the table failed in its checkpoint and will not touch it again.
+    The re-run says so with its own code, naming the table and the command that resets it."""
+    src, dst = clusters["src"], clusters["dst"]
+    sql(src["port"], "CREATE DATABASE IF NOT EXISTS ckfail")
+    sql(src["port"], "CREATE TABLE IF NOT EXISTS ckfail.t (id INT PRIMARY KEY, v VARCHAR(20))")
+    sql(src["port"], "INSERT INTO ckfail.t VALUES %s" % ", ".join("(%d, 'v%d')" % (i, i) for i in range(40)))
+    _run, exported = transfer("export", src, name="ckfail-src", storage=str(tmp_path / "x"), filter=["ckfail.*"])
+    assert exported["changed"] is True, exported.get("msg")
+
+    from tests.integration.conftest import PLAYBOOKS
+    knob = [sys.executable, "-m", "tests.sandbox", "knob", "--dir", sandbox["dir"]]
+    args = dict(name="ckfail", source=exported["transfer"]["path"], backend="tidb")
+    argv = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "-c", "local",
+            os.path.join(PLAYBOOKS, "import_one.yml"), "-e", json.dumps(dict(
+                sandbox=sandbox, cluster=dst["name"], tidb_port=dst["port"], catalog=transfer.catalog,
+                work_dir=transfer.work_dir, ops_password=clusters["password"], import_args=args))]
+    subprocess.run(knob + ["lightning_row_delay=3600"], cwd=REPO_ROOT, check=True, capture_output=True)
+    try:
+        job = subprocess.Popen(argv, env=ansible_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # Held at its first row once it has created the table: the table goes away under it.
+        assert wait_until(lambda: sql(dst["port"], "SHOW TABLES FROM ckfail LIKE 't'")
+                          if sql(dst["port"], "SHOW DATABASES LIKE 'ckfail'") else False, 60)
+        sql(dst["port"], "DROP TABLE ckfail.t")
+    finally:
+        subprocess.run(knob + ["lightning_row_delay=0"], cwd=REPO_ROOT, check=True, capture_output=True)
+    assert job.wait(120) == 0  # the playbook registers the failure (ignore_errors)
+    with open(os.path.join(transfer.catalog, "records", "transfer", "ckfail.json")) as handle:
+        assert json.load(handle)["status"] == "failed"
+
+    _run, again = transfer("import", dst, **args)
+    assert again.get("failed") and again["error_code"] == "IMPORT_CHECKPOINT_FAILED", again.get("msg")
+    assert again["failed_tables"] == ["`ckfail`.`t`"]
+    assert "--checkpoint-error-destroy='`ckfail`.`t`'" in again["msg"] and again["checkpoint"] in again["msg"]
