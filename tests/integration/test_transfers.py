@@ -472,7 +472,7 @@ def test_a_lightning_left_by_a_killed_module_is_followed_not_started_twice(trans
 
 
 def test_a_table_failed_under_lightning_is_reported_with_what_to_run(transfer, clusters, sandbox, tmp_path,
-                                                                    ansible_env):
+                                                                     ansible_env):
     """The target fails under Lightning mid-import (here its table vanishes; a database that dies
     does the same): Lightning marks the table failed in its checkpoint and will not touch it again.
     The re-run says so with its own code, naming the table and the command that resets it."""
