@@ -69,12 +69,6 @@ class TidbOpsModule(AnsibleModule):
             if value is not None and not low <= value <= high:
                 self.fail_json(msg="%s must be between %d and %d, not %d" % (name, low, high, value))
 
-    def fail_error(self, error, **extra):
-        """Fail with a TidbOpsError's code and details, over extra result keys (what already happened)."""
-        kwargs = dict(extra)
-        kwargs.update(error.fail_kwargs())
-        self.fail_json(**kwargs)
-
     def act(self, action):
         """Record an action as done; True when it must really be done (not in check mode)."""
         self.actions.append(action)
@@ -93,7 +87,7 @@ class TidbOpsModule(AnsibleModule):
             result = work(*args)
         except TidbOpsError as error:
             # changed stays false: act() is called before the change, which may not have happened.
-            self.fail_error(error)
+            self.fail_json(**error.fail_kwargs())
         if result is None:
             result = self.result()
         self.exit_json(**result)

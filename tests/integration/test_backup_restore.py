@@ -270,6 +270,16 @@ def process_tree(root):
     return tree
 
 
+def kill_tree(root, spare=()):
+    """SIGKILL root and its descendants but those in spare: the job dies with its module, with
+    no chance to tidy up."""
+    for pid in process_tree(root) - set(spare):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
 def running_backups(port):
     conn = pymysql.connect(host="127.0.0.1", port=port, user="root", password="")
     try:
@@ -300,11 +310,7 @@ def test_an_interrupted_backup_is_resumed_not_duplicated(playbook, cluster, sand
         assert wait_until(lambda: record_file.exists() and "processing" in record_file.read_text()
                           and running_backups(cluster["port"]), 60)
     finally:
-        for pid in process_tree(job.pid):  # the job dies with its module: no chance to tidy up
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
+        kill_tree(job.pid)
         job.wait()
     interrupted = json.loads(record_file.read_text())
     assert interrupted["status"] == "processing" and interrupted["checksums"]
@@ -415,11 +421,7 @@ def test_the_lock_of_a_killed_job_is_taken_over_by_the_next_job(playbook, cluste
     try:
         assert wait_until(lambda: lock_file.exists() and running_backups(cluster["port"]), 60)
     finally:
-        for pid in process_tree(job.pid):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
+        kill_tree(job.pid)
         job.wait()
     knob(brie_min_seconds=0)
     conn = pymysql.connect(host="127.0.0.1", port=cluster["port"], user="root", password="")

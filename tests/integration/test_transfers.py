@@ -3,7 +3,6 @@ between sandbox clusters, checked by checksums and row counts; records, limits, 
 input, and passwords nowhere."""
 import json
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -14,7 +13,8 @@ import pymysql
 import pytest
 
 from tests.conftest import REPO_ROOT
-from tests.integration.test_backup_restore import process_tree, read_tree, s3_keys, table_checksums
+from tests.integration.conftest import PLAYBOOKS
+from tests.integration.test_backup_restore import kill_tree, read_tree, s3_keys, table_checksums
 from tests.sandbox.procs import wait_until
 
 VERSION = "v7.5.1"
@@ -110,7 +110,7 @@ def clusters(two_clusters):
 
 
 @pytest.fixture
-def transfer(playbook, clusters, tmp_path):
+def transfer(playbook, clusters, sandbox, tmp_path):
     """transfer('export'|'import', cluster, check=False, **module_options) -> (PlaybookRun, result)."""
     catalog, work_dir = str(tmp_path / "catalog"), str(tmp_path / "work")
 
@@ -121,8 +121,21 @@ def transfer(playbook, clusters, tmp_path):
                           catalog=catalog, work_dir=work_dir, ops_password=clusters["password"],
                           **{key: options})
         return result, result.task(register)
-    run.catalog, run.work_dir = catalog, work_dir
+
+    def argv(cluster, **options):
+        """The ansible-playbook command of an import, for a test that runs it in the background."""
+        extra = dict(sandbox=sandbox, cluster=cluster["name"], tidb_port=cluster["port"], catalog=catalog,
+                     work_dir=work_dir, ops_password=clusters["password"], import_args=options)
+        return [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "-c", "local",
+                os.path.join(PLAYBOOKS, "import_one.yml"), "-e", json.dumps(extra)]
+    run.catalog, run.work_dir, run.argv = catalog, work_dir, argv
     return run
+
+
+def set_knob(sandbox, **values):
+    """python -m tests.sandbox knob NAME=VALUE ... for this sandbox."""
+    subprocess.run([sys.executable, "-m", "tests.sandbox", "knob", "--dir", sandbox["dir"]]
+                   + ["%s=%s" % item for item in values.items()], cwd=REPO_ROOT, check=True, capture_output=True)
 
 
 def test_export_and_import_sql_csv_local_s3_reimport_zip(transfer, clusters, sandbox, tmp_path, ansible_env):
@@ -275,13 +288,8 @@ def test_import_killed_half_way_resumes_without_duplicates(transfer, clusters, t
     _run, exported = transfer("export", src, name="big", storage=str(tmp_path / "x"), filter=["shop.*"], file_size="2KiB")
     assert exported["changed"] is True, exported.get("msg")
 
-    from tests.integration.conftest import PLAYBOOKS
-    argv = [os.path.join(os.path.dirname(os.sys.executable), "ansible-playbook"), "-i", "localhost,", "-c", "local",
-            os.path.join(PLAYBOOKS, "import_one.yml"), "-e", json.dumps(dict(
-                sandbox=sandbox, cluster=dst["name"], tidb_port=dst["port"], catalog=transfer.catalog,
-                work_dir=transfer.work_dir, ops_password=clusters["password"],
-                import_args=dict(name="resumed", source=exported["transfer"]["path"], backend="tidb",
-                                 max_concurrent_transfers=1)))]
+    argv = transfer.argv(dst, name="resumed", source=exported["transfer"]["path"], backend="tidb",
+                         max_concurrent_transfers=1)
     env = dict(ansible_env, TIDBOPS_SANDBOX_LIGHTNING_ROW_DELAY="0.03")
     job = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
@@ -299,11 +307,7 @@ def test_import_killed_half_way_resumes_without_duplicates(transfer, clusters, t
         _run, twice = transfer("import", dst, name="resumed", source=exported["transfer"]["path"], backend="tidb")
         assert twice.get("failed") and twice["error_code"] == "TRANSFER_JOB_RUNNING", twice.get("msg")
     finally:
-        for pid in process_tree(job.pid):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
+        kill_tree(job.pid)
         job.wait()
     half = count(dst["port"], "shop.items")
     assert 0 < half < 800
@@ -323,14 +327,13 @@ def test_import_into_cancelled_after_timeout_then_run_again(transfer, clusters, 
                               filter=["crm.*"])
     assert exported["changed"] is True, exported.get("msg")
     earlier_jobs = len(sql(dst["port"], "SHOW IMPORT JOBS"))  # the cluster is shared by this module's tests
-    knob = [sys.executable, "-m", "tests.sandbox", "knob", "--dir", sandbox["dir"]]
     # The job outlasts timeout=1 on any machine; the module's CANCEL IMPORT JOB ends it.
-    subprocess.run(knob + ["import_min_seconds=3600"], cwd=REPO_ROOT, check=True, capture_output=True)
+    set_knob(sandbox, import_min_seconds=3600)
     try:
         _run, timed_out = transfer("import", dst, name="slow-into", source=exported["transfer"]["path"],
                                    method="import_into", csv={"header": True}, timeout=1)
     finally:
-        subprocess.run(knob + ["import_min_seconds=0"], cwd=REPO_ROOT, check=True, capture_output=True)
+        set_knob(sandbox, import_min_seconds=0)
     assert timed_out.get("failed") and timed_out["error_code"] == "IMPORT_TIMEOUT", timed_out.get("msg")
     assert timed_out["transfer"]["status"] == "failed"
     jobs = sql(dst["port"], "SHOW IMPORT JOBS")[earlier_jobs:]
@@ -420,20 +423,15 @@ def test_a_lightning_left_by_a_killed_module_is_followed_not_started_twice(trans
     _run, exported = transfer("export", src, name="orphan-src", storage=str(tmp_path / "x"), filter=["orphan.*"])
     assert exported["changed"] is True, exported.get("msg")
 
-    from tests.integration.conftest import PLAYBOOKS
-    knob = [sys.executable, "-m", "tests.sandbox", "knob", "--dir", sandbox["dir"]]
     args = dict(name="orphaned", source=exported["transfer"]["path"], backend="tidb")
-    argv = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "-c", "local",
-            os.path.join(PLAYBOOKS, "import_one.yml"), "-e", json.dumps(dict(
-                sandbox=sandbox, cluster=dst["name"], tidb_port=dst["port"], catalog=transfer.catalog,
-                work_dir=transfer.work_dir, ops_password=clusters["password"], import_args=args))]
+    argv = transfer.argv(dst, **args)
     record_file = os.path.join(transfer.catalog, "records", "transfer", "orphaned.json")
 
     def lightnings():
         return [pid for pid, words in cmdlines() if any("tidb-lightning" in w for w in words)
                 and "--config" in words]
 
-    subprocess.run(knob + ["lightning_row_delay=3600"], cwd=REPO_ROOT, check=True, capture_output=True)
+    set_knob(sandbox, lightning_row_delay=3600)
     rerun = None
     try:
         job = subprocess.Popen(argv, env=ansible_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -443,22 +441,17 @@ def test_a_lightning_left_by_a_killed_module_is_followed_not_started_twice(trans
             assert wait_until(lambda: lightnings() and sql(dst["port"], "SHOW TABLES FROM orphan LIKE 'nopk'")
                               if sql(dst["port"], "SHOW DATABASES LIKE 'orphan'") else False, 60)
         finally:
-            for pid in process_tree(job.pid):  # the module dies; its Lightning does not
-                if pid not in lightnings():
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                    except OSError:
-                        pass
+            kill_tree(job.pid, spare=lightnings())  # the module dies; its Lightning does not
             job.wait()
         assert lightnings()
         with open(tmp_path / "rerun.out", "w") as out:
             rerun = subprocess.Popen(argv, env=ansible_env, stdout=out, stderr=subprocess.STDOUT)
             # Released only once the re-run follows it: then it cannot have started a second one.
             assert wait_until(lambda: os.path.exists(record_file) and "following" in open(record_file).read(), 60)
-            subprocess.run(knob + ["lightning_row_delay=0"], cwd=REPO_ROOT, check=True, capture_output=True)
+            set_knob(sandbox, lightning_row_delay=0)
             assert rerun.wait(120) == 0
     finally:
-        subprocess.run(knob + ["lightning_row_delay=0"], cwd=REPO_ROOT, check=True, capture_output=True)
+        set_knob(sandbox, lightning_row_delay=0)
         if rerun is not None and rerun.poll() is None:
             rerun.kill()
     output = open(tmp_path / "rerun.out").read()
@@ -483,14 +476,9 @@ def test_a_table_failed_under_lightning_is_reported_with_what_to_run(transfer, c
     _run, exported = transfer("export", src, name="ckfail-src", storage=str(tmp_path / "x"), filter=["ckfail.*"])
     assert exported["changed"] is True, exported.get("msg")
 
-    from tests.integration.conftest import PLAYBOOKS
-    knob = [sys.executable, "-m", "tests.sandbox", "knob", "--dir", sandbox["dir"]]
     args = dict(name="ckfail", source=exported["transfer"]["path"], backend="tidb")
-    argv = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "-c", "local",
-            os.path.join(PLAYBOOKS, "import_one.yml"), "-e", json.dumps(dict(
-                sandbox=sandbox, cluster=dst["name"], tidb_port=dst["port"], catalog=transfer.catalog,
-                work_dir=transfer.work_dir, ops_password=clusters["password"], import_args=args))]
-    subprocess.run(knob + ["lightning_row_delay=3600"], cwd=REPO_ROOT, check=True, capture_output=True)
+    argv = transfer.argv(dst, **args)
+    set_knob(sandbox, lightning_row_delay=3600)
     try:
         job = subprocess.Popen(argv, env=ansible_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         # Held at its first row once it has created the table: the table goes away under it.
@@ -498,7 +486,7 @@ def test_a_table_failed_under_lightning_is_reported_with_what_to_run(transfer, c
                           if sql(dst["port"], "SHOW DATABASES LIKE 'ckfail'") else False, 60)
         sql(dst["port"], "DROP TABLE ckfail.t")
     finally:
-        subprocess.run(knob + ["lightning_row_delay=0"], cwd=REPO_ROOT, check=True, capture_output=True)
+        set_knob(sandbox, lightning_row_delay=0)
     assert job.wait(120) == 0  # the playbook registers the failure (ignore_errors)
     with open(os.path.join(transfer.catalog, "records", "transfer", "ckfail.json")) as handle:
         assert json.load(handle)["status"] == "failed"

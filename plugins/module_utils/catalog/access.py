@@ -65,10 +65,11 @@ def cluster_lock(catalog, cluster, job, ttl_seconds, break_lock=False):
         catalog.acquire(resource, job, job_purpose(job), ttl_seconds)
     except TidbOpsError as error:
         held = catalog.holder(resource) if error.code == "CLUSTER_LOCKED" else None
-        if held is None or (holder_alive(held) and not break_lock):
+        alive = held is not None and holder_alive(held)
+        if held is None or (alive and not break_lock):
             raise
         replaced = catalog.break_lock(resource)
-        replaced["replaced_because"] = "its holder is gone" if not holder_alive(held) else "break_lock"
+        replaced["replaced_because"] = "break_lock" if alive else "its holder is gone"
         purpose = "%s, replacing %s (%s)" % (job_purpose(job), held.get("owner"), held.get("purpose"))
         catalog.acquire(resource, job, purpose, ttl_seconds)
     try:

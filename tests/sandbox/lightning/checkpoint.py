@@ -20,6 +20,8 @@ importer.py. The file is replaced atomically (temp file, fsync, rename).
 import os
 import struct
 
+from tests.sandbox import protowire
+
 # checkpoints.CheckpointStatus
 STATUS_MISSING = 0
 STATUS_MAX_INVALID = 25
@@ -70,95 +72,11 @@ class CheckpointError(Exception):
     pass
 
 
-# ---- wire format ----------------------------------------------------------------------
-
-def _varint(value):
-    value &= (1 << 64) - 1
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
-            out.append(byte)
-            return bytes(out)
-
-
-def _key(num, wire):
-    return _varint((num << 3) | wire)
-
-
-def _ld(num, payload):
-    return _key(num, 2) + _varint(len(payload)) + payload
-
-
-def _scalar(num, kind, value):
-    if kind in ("string", "bytes"):
-        data = value.encode("utf-8") if isinstance(value, str) else value
-        return _ld(num, data) if data else b""
-    if not value:
-        return b""
-    if kind == "fixed64":
-        return _key(num, 1) + struct.pack("<Q", value & ((1 << 64) - 1))
-    if kind == "sfixed64":
-        return _key(num, 1) + struct.pack("<q", value)
-    if kind == "sint32":
-        return _key(num, 0) + _varint((value << 1) ^ (value >> 31))
-    return _key(num, 0) + _varint(value)
-
-
-def _message(fields, data):
-    return b"".join(_scalar(num, kind, data.get(name)) for num, name, kind in fields
-                    if data.get(name) not in (None, "", b"", 0))
-
-
-def _read_varint(buf, pos):
-    result = shift = 0
-    while True:
-        if pos >= len(buf):
-            raise CheckpointError("truncated varint")
-        byte = buf[pos]
-        pos += 1
-        result |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            return result, pos
-
-
-def _fields(buf):
-    """[(num, wire, value)] of one message."""
-    out, pos = [], 0
-    while pos < len(buf):
-        key, pos = _read_varint(buf, pos)
-        num, wire = key >> 3, key & 7
-        if wire == 0:
-            value, pos = _read_varint(buf, pos)
-        elif wire == 1:
-            value = buf[pos:pos + 8]
-            pos += 8
-        elif wire == 2:
-            length, pos = _read_varint(buf, pos)
-            value = buf[pos:pos + length]
-            pos += length
-        elif wire == 5:
-            value = buf[pos:pos + 4]
-            pos += 4
-        else:
-            raise CheckpointError("unsupported wire type %d" % wire)
-        out.append((num, wire, value))
-    return out
-
-
-def _signed(value, bits=64):
-    return value - (1 << bits) if value >= 1 << (bits - 1) else value
-
-
 def _decode(fields, buf):
     spec = {num: (name, kind) for num, name, kind in fields}
     data = {name: ("" if kind == "string" else b"" if kind == "bytes" else 0)
             for dummy, name, kind in fields}
-    for num, dummy, value in _fields(buf):
+    for num, dummy, value in protowire.fields(buf):
         if num not in spec:
             continue
         name, kind = spec[num]
@@ -171,7 +89,7 @@ def _decode(fields, buf):
         elif kind == "sfixed64":
             data[name] = struct.unpack("<q", value)[0]
         elif kind in ("int64", "int32"):
-            data[name] = _signed(value)
+            data[name] = protowire.signed(value)
         else:
             data[name] = value
     return data
@@ -188,48 +106,48 @@ def encode(model):
             engine = table["engines"][engine_id]
             chunks = b""
             for chunk_key in sorted(engine["chunks"]):
-                entry = _scalar(1, "string", chunk_key) + _ld(
-                    2, _message(CHUNK_FIELDS, engine["chunks"][chunk_key]))
-                chunks += _ld(2, entry)
-            body = _message(ENGINE_FIELDS, engine) + chunks
-            entry = _key(1, 0) + _varint((engine_id << 1) ^ (engine_id >> 31)) + _ld(2, body)
-            engines += _ld(8, entry)
-        body = _message(TABLE_FIELDS, table) + engines
-        out += _ld(1, _scalar(1, "string", name) + _ld(2, body))
-    out += _ld(2, _message(TASK_FIELDS, model["task"]))
+                entry = protowire.scalar(1, "string", chunk_key) + protowire.ld(
+                    2, protowire.message(CHUNK_FIELDS, engine["chunks"][chunk_key]))
+                chunks += protowire.ld(2, entry)
+            body = protowire.message(ENGINE_FIELDS, engine) + chunks
+            entry = protowire.key(1, 0) + protowire.varint((engine_id << 1) ^ (engine_id >> 31)) + protowire.ld(2, body)
+            engines += protowire.ld(8, entry)
+        body = protowire.message(TABLE_FIELDS, table) + engines
+        out += protowire.ld(1, protowire.scalar(1, "string", name) + protowire.ld(2, body))
+    out += protowire.ld(2, protowire.message(TASK_FIELDS, model["task"]))
     return bytes(out)
 
 
 def decode(buf):
     model = {"task": None, "tables": {}}
-    for num, dummy, value in _fields(buf):
+    for num, dummy, value in protowire.fields(buf):
         if num == 2:
             model["task"] = _decode(TASK_FIELDS, value)
         elif num == 1:
             key, body = "", b""
-            for fnum, dummy2, fval in _fields(value):
+            for fnum, dummy2, fval in protowire.fields(value):
                 if fnum == 1:
                     key = bytes(fval).decode("utf-8")
                 elif fnum == 2:
                     body = fval
             table = _decode(TABLE_FIELDS, body)
             table["engines"] = {}
-            for fnum, dummy2, fval in _fields(body):
+            for fnum, dummy2, fval in protowire.fields(body):
                 if fnum != 8:
                     continue
                 engine_id, engine_body = 0, b""
-                for enum, dummy3, evalue in _fields(fval):
+                for enum, dummy3, evalue in protowire.fields(fval):
                     if enum == 1:
                         engine_id = (evalue >> 1) ^ -(evalue & 1)
                     elif enum == 2:
                         engine_body = evalue
                 engine = _decode(ENGINE_FIELDS, engine_body)
                 engine["chunks"] = {}
-                for cnum, dummy4, cval in _fields(engine_body):
+                for cnum, dummy4, cval in protowire.fields(engine_body):
                     if cnum != 2:
                         continue
                     ckey, cbody = "", b""
-                    for knum, dummy5, kval in _fields(cval):
+                    for knum, dummy5, kval in protowire.fields(cval):
                         if knum == 1:
                             ckey = bytes(kval).decode("utf-8")
                         elif knum == 2:
@@ -250,7 +168,7 @@ class FileCheckpoints:
             try:
                 with open(path, "rb") as handle:
                     self.model = decode(handle.read())
-            except (OSError, CheckpointError, struct.error, UnicodeDecodeError) as exc:
+            except (OSError, CheckpointError, protowire.WireError, struct.error, UnicodeDecodeError) as exc:
                 raise CheckpointError("open checkpoint file failed: %s" % exc) from None
 
     @property
