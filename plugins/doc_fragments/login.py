@@ -13,13 +13,16 @@ options:
   login_host:
     description:
       - Host of a TiDB server of the cluster (its SQL endpoint).
+      - When neither O(login_host) nor O(login_port) is given, a module with a C(cluster) option logs in to
+        the first TiDB server of that cluster in tiup's topology, and fails with C(CLUSTER_NOT_FOUND) when tiup
+        does not know the cluster; other modules use V(127.0.0.1).
+      - A login given names the cluster a job works on, whatever tiup calls it; the job's lock belongs to that
+        cluster's PD cluster id, so two names for one cluster cannot run two jobs at once.
     type: str
-    default: 127.0.0.1
   login_port:
     description:
-      - Port of the TiDB SQL endpoint.
+      - Port of the TiDB SQL endpoint; V(4000) when neither it nor the cluster's topology says more.
     type: int
-    default: 4000
   login_user:
     description:
       - The user to log in as.

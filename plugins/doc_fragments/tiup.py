@@ -12,13 +12,15 @@ class ModuleDocFragment(object):
 options:
   tiup_path:
     description:
-      - Path of the C(tiup) binary. By default C(tiup) is looked up on E(PATH).
+      - Path of the C(tiup) binary, for the modules that run tiup. By default C(tiup) is looked up on E(PATH).
     type: path
   tiup_home:
     description:
       - The TiUP home directory (sets E(TIUP_HOME) for tiup), which holds the clusters' metadata.
       - By default tiup's own default applies (E(TIUP_HOME) if set, else C(~/.tiup)).
+      - Modules that work on a cluster by name (backup, restore, GC, export, import) read its topology from here,
+        as a file, to find its TiDB and PD servers when no login is given.
     type: path
 requirements:
-  - tiup (with the cluster component) on the managed node
+  - tiup (with the cluster component) on the managed node, for the modules that run it
 '''

@@ -20,7 +20,8 @@ ERROR_CODES = {
     "TIUP_COMMAND_FAILED": "A tiup command exited non-zero for a reason with no more specific code.",
     "TIUP_OUTPUT_INVALID": "tiup printed output that could not be parsed.",
     # Clusters
-    "CLUSTER_NOT_FOUND": "No cluster of that name is known to tiup.",
+    "CLUSTER_NOT_FOUND": "No cluster of that name is known to tiup, and no login_host or login_port says where it is.",
+    "CLUSTER_MISMATCH": "The login reaches a TiDB server of another cluster (another PD cluster id) than tiup's cluster of that name.",
     "CLUSTER_TOPOLOGY_INVALID": "The topology is malformed or refused by tiup.",
     "CLUSTER_TOPOLOGY_DRIFT": "The deployed topology differs from the requested one; the module does not scale or edit it.",
     "CLUSTER_VERSION_INVALID": "The version is not a TiDB release version such as v7.5.1 or nightly.",

@@ -19,8 +19,10 @@ __metaclass__ = type
 def login_options():
     """The TiDB SQL login."""
     return dict(
-        login_host=dict(type="str", default="127.0.0.1"),
-        login_port=dict(type="int", default=4000),
+        # No defaults: a login given says which cluster a job works on (cluster/identity.py);
+        # 127.0.0.1:4000 is used when neither it nor tiup says more (tools/sql.py).
+        login_host=dict(type="str"),
+        login_port=dict(type="int"),
         login_user=dict(type="str", default="root"),
         login_password=dict(type="str", default="", no_log=True),
         connect_timeout=dict(type="int", default=10),

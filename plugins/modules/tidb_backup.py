@@ -104,6 +104,7 @@ options:
     type: str
 extends_documentation_fragment:
   - tidbops.manager.login
+  - tidbops.manager.tiup
   - tidbops.manager.catalog
   - tidbops.manager.s3
   - tidbops.manager.lock
@@ -257,7 +258,7 @@ from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access imp
     cluster_lock, open_catalog, open_location, replaced_note)
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 from ansible_collections.tidbops.manager.plugins.module_utils.polling import poll_until
-from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import tidb_connect
+from ansible_collections.tidbops.manager.plugins.module_utils.cluster.identity import Cluster, same_cluster
 
 
 class BackupTask(object):
@@ -265,6 +266,7 @@ class BackupTask(object):
         self.module = module
         self.params = module.params
         self.cluster = module.params["cluster"]
+        self.target = Cluster(module.params)
         # An injected time drives the records too, so a schedule can be replayed hour by hour.
         self.catalog = open_catalog(module.params, now=schedule.parse_now(module.params["now"])
                                     if module.params["now"] else None)
@@ -279,6 +281,7 @@ class BackupTask(object):
             return
         if record and record["status"] == "processing":
             return self.resume(record)
+        self.target.identify()  # CLUSTER_NOT_FOUND, PD_UNREACHABLE, CLUSTER_MISMATCH before anything is written
         now = self.catalog.now()
         last = self.last_backup()
         location = self.destination(now, last)
@@ -291,8 +294,8 @@ class BackupTask(object):
         if holds_backup(storage):
             raise TidbOpsError("BACKUP_PATH_NOT_EMPTY", "%s already holds a backup (its backupmeta exists)"
                                % target.url, path=target.url)
-        record = new_record(self.catalog, backup_id, self.cluster, mode, target, self.params["databases"],
-                            self.params["tables"], last, window)
+        record = new_record(self.catalog, backup_id, self.cluster, self.target.identify(), mode, target,
+                            self.params["databases"], self.params["tables"], last, window)
         self.run_backup(record, target, storage, last)
 
     def check_scope(self):
@@ -300,7 +303,7 @@ class BackupTask(object):
         back up nothing and call it a success."""
         if not (self.params["databases"] or self.params["tables"]):
             return
-        connection = tidb_connect(self.params)
+        connection = self.target.connect()
         try:
             missing = missing_objects(connection, self.params["databases"], self.params["tables"])
         finally:
@@ -325,10 +328,11 @@ class BackupTask(object):
         if last is None:
             raise TidbOpsError("BACKUP_RECORD_NOT_FOUND", "no backup %s to build an incremental backup on"
                                % self.params["last_backup"])
-        if last["status"] != "finished" or last.get("cluster") != self.cluster:
+        if last["status"] != "finished" or not same_cluster(last, self.target):
             raise TidbOpsError("BACKUP_RECORD_INVALID",
-                               "backup %s is %s (of cluster %s); an incremental backup needs a finished backup of %s"
-                               % (last["id"], last["status"], last.get("cluster"), self.cluster))
+                               "backup %s is %s (of cluster %s, PD cluster id %s); an incremental backup needs a finished "
+                               "backup of %s (PD cluster id %s)" % (last["id"], last["status"], last.get("cluster"),
+                                                                     last.get("cluster_id"), self.cluster, self.target.identify()))
         if not last.get("backup_ts"):
             # LAST_BACKUP = 0 would make it a full backup, silently.
             raise TidbOpsError("BACKUP_RECORD_INVALID", "backup %s has no backup_ts (its BackupTS could not be read "
@@ -345,7 +349,7 @@ class BackupTask(object):
         if not self.module.act("resume"):
             self.result["backup"] = record
             return
-        with cluster_lock(self.catalog, self.cluster, "backup/" + record["id"], self.params["lock_ttl"],
+        with cluster_lock(self.catalog, self.target.key, "backup/" + record["id"], self.params["lock_ttl"],
                           self.params["break_lock"]) as replaced:
             self.note_replaced(replaced)
             self.wait_for_running(record, target)
@@ -358,7 +362,7 @@ class BackupTask(object):
         self.run_backup(record, target, storage, last)
 
     def wait_for_running(self, record, target):
-        connection = tidb_connect(self.params)
+        connection = self.target.connect()
         try:
             def finished():
                 task = running_task(connection, "backup", target)
@@ -375,9 +379,9 @@ class BackupTask(object):
             connection.close()
 
     def run_backup(self, record, target, storage, last):
-        connection = tidb_connect(self.params)
+        connection = self.target.connect()
         try:
-            with cluster_lock(self.catalog, self.cluster, "backup/" + record["id"], self.params["lock_ttl"],
+            with cluster_lock(self.catalog, self.target.key, "backup/" + record["id"], self.params["lock_ttl"],
                               self.params["break_lock"]) as replaced:
                 self.note_replaced(replaced)
                 prepare_destination(storage)  # only once the lock is held: a refused job creates nothing
@@ -393,7 +397,7 @@ class BackupTask(object):
 
     def backup_recorded(self, connection, record, target, storage, last):
         """BACKUP, with the record following it: finished, or failed/cancelled with the error."""
-        reporter = ProgressReporter(lambda: tidb_connect(self.params), self.catalog, KIND, record)
+        reporter = ProgressReporter(self.target.connect, self.catalog, KIND, record)
         try:
             if self.params["checksum"]:
                 record["checksums"] = checksums(connection, user_tables(connection, self.params["databases"],
@@ -457,7 +461,7 @@ class BackupTask(object):
         if not self.module.act("cancel"):
             return
         target = BrieTarget(record["path"], self.params)
-        connection = tidb_connect(self.params)
+        connection = self.target.connect()
         try:
             task = running_task(connection, "backup", target)
             if task is None:
@@ -547,7 +551,7 @@ def main():
         mutually_exclusive=[["databases", "tables"], ["storage", "path"]],
         required_if=[("state", "cancelled", ("name",)), ("state", "absent", ("name",))],
         ranges=dict(rate_limit=(1, UINT32), concurrency=(1, UINT32)),
-        blocks=("login", "catalog", "s3", "lock"), supports_check_mode=True)
+        blocks=("login", "tiup", "catalog", "s3", "lock"), supports_check_mode=True)
     module.run(run, module)
 
 

@@ -282,7 +282,6 @@ from ansible_collections.tidbops.manager.plugins.module_utils.storage.archive im
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import open_location
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 from ansible_collections.tidbops.manager.plugins.module_utils.storage.location import parse_location
-from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import tidb_connect
 from ansible_collections.tidbops.manager.plugins.module_utils.transfer.task import TransferTask
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.program import (
     find_tool, read_text, tool_location)
@@ -306,7 +305,7 @@ class ExportTask(TransferTask):
         if self.params["zip"] and storage.kind != "local":
             raise TidbOpsError("INVALID_ARGUMENT", "zip packs a local export; %s is on S3" % storage.url)
         tool = find_tool(self.module, self.params, "dumpling", "dumpling_path")
-        connection = tidb_connect(self.params)  # an unreachable cluster fails before anything is written
+        connection = self.target.connect()  # an unknown or unreachable cluster fails before anything is written
         try:
             if record is None and storage.list(""):
                 raise TidbOpsError("TRANSFER_PATH_NOT_EMPTY", "%s already holds files; export into an empty "

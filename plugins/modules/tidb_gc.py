@@ -37,6 +37,7 @@ options:
     default: 720h
 extends_documentation_fragment:
   - tidbops.manager.login
+  - tidbops.manager.tiup
   - tidbops.manager.catalog
   - tidbops.manager.s3
   - ansible.builtin.action_common_attributes
@@ -100,7 +101,8 @@ from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access imp
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog import kinds
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import (
-    get_gc_life_time, parse_go_duration, set_gc_life_time, tidb_connect)
+    get_gc_life_time, parse_go_duration, set_gc_life_time)
+from ansible_collections.tidbops.manager.plugins.module_utils.cluster.identity import Cluster
 
 KIND = kinds.GC_HOLD
 
@@ -139,7 +141,7 @@ def run(module):
                            % params["life_time"])
     catalog = open_catalog(params)
     record = catalog.find(KIND, params["cluster"])
-    connection = tidb_connect(params)
+    connection = Cluster(params).connect()
     try:
         current = get_gc_life_time(connection)
         action = hold if params["state"] == "held" else release
@@ -159,7 +161,7 @@ def main():
             state=dict(type="str", default="held", choices=["held", "released"]),
             life_time=dict(type="str", default="720h"),
         ),
-        blocks=("login", "catalog", "s3"), supports_check_mode=True)
+        blocks=("login", "tiup", "catalog", "s3"), supports_check_mode=True)
     module.run(run, module)
 
 

@@ -331,7 +331,6 @@ from ansible_collections.tidbops.manager.plugins.module_utils.storage.archive im
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import open_location
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 from ansible_collections.tidbops.manager.plugins.module_utils.storage.location import parse_location, remove_path
-from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import tidb_connect
 from ansible_collections.tidbops.manager.plugins.module_utils.polling import poll_until
 from ansible_collections.tidbops.manager.plugins.module_utils.cluster import topology as topo
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.tiup import Tiup
@@ -353,7 +352,7 @@ class ImportTask(TransferTask):
         location, storage_type, source_export = self.source(work)
         tool = find_tool(self.module, self.params, "tidb-lightning", "lightning_path") \
             if self.params["method"] == "lightning" else None
-        connection = tidb_connect(self.params)  # an unreachable cluster fails before anything is written
+        connection = self.target.connect()  # an unknown or unreachable cluster fails before anything is written
         try:
             self.result["transfer"] = record or {}
             if not self.module.act("import"):

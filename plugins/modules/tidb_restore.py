@@ -70,6 +70,7 @@ options:
     default: false
 extends_documentation_fragment:
   - tidbops.manager.login
+  - tidbops.manager.tiup
   - tidbops.manager.catalog
   - tidbops.manager.s3
   - tidbops.manager.lock
@@ -145,7 +146,7 @@ from ansible_collections.tidbops.manager.plugins.module_utils.catalog import kin
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import (
     cluster_lock, open_catalog, open_location, replaced_note)
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
-from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import tidb_connect
+from ansible_collections.tidbops.manager.plugins.module_utils.cluster.identity import Cluster
 
 KIND = kinds.RESTORE
 
@@ -214,13 +215,13 @@ def restore_recorded(connection, catalog, record, target, backup, params, result
         raise
 
 
-def still_there(backup, params):
+def still_there(backup, params, cluster):
     """Whether what a finished restore restored is still on the cluster (a dropped table means
     the restore is to be done again)."""
     tables, databases = restores.restored_objects(backup, params["databases"], params["tables"])
     if tables is None and databases is None:
         return True
-    connection = tidb_connect(params)
+    connection = cluster.connect()
     try:
         return not missing_objects(connection, databases=databases, tables=tables)
     finally:
@@ -237,24 +238,26 @@ def run(module):
                                                  params["tables"])
     existing = catalog.find(KIND, name)
     result = dict(restore=existing or {})
-    if existing and existing["status"] == "finished" and still_there(backup, params):
+    cluster = Cluster(params)
+    if existing and existing["status"] == "finished" and still_there(backup, params, cluster):
         if params["verify"]:
-            connection = tidb_connect(params)
+            connection = cluster.connect()
             try:
                 differences = verify(connection, backup, params)
             finally:
                 connection.close()
             result.update(verified=not differences, differences=differences)
         return module.result(**result)
+    cluster.identify()  # CLUSTER_NOT_FOUND, PD_UNREACHABLE, CLUSTER_MISMATCH before anything is written
     if not module.act("restore"):
         return module.result(**result)
 
-    record = dict(id=name, cluster=params["cluster"], backup_id=backup.get("id"), path=target.url,
+    record = dict(id=name, cluster=params["cluster"], cluster_id=cluster.identify(), backup_id=backup.get("id"), path=target.url,
                   status="processing", start_time=format_time(catalog.now()), end_time=None,
                   databases=params["databases"], tables=params["tables"], verified=None)
-    connection = tidb_connect(params)
+    connection = cluster.connect()
     try:
-        with cluster_lock(catalog, params["cluster"], "restore/" + name, params["lock_ttl"],
+        with cluster_lock(catalog, cluster.key, "restore/" + name, params["lock_ttl"],
                           params["break_lock"]) as replaced:
             if replaced:
                 result["replaced_lock"] = replaced
@@ -284,7 +287,7 @@ def main():
         mutually_exclusive=[["backup", "path"], ["databases", "tables"]],
         required_one_of=[["backup", "path"]],
         ranges=dict(rate_limit=(1, UINT32), concurrency=(1, UINT32)),
-        blocks=("login", "catalog", "s3", "lock"), supports_check_mode=True)
+        blocks=("login", "tiup", "catalog", "s3", "lock"), supports_check_mode=True)
     module.run(run, module)
 
 

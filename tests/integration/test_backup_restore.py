@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 
 import boto3
 import pymysql
@@ -61,8 +62,19 @@ def cluster(playbook, topology, request):
     run = playbook("cluster_up.yml", name=name, topology=topo, version=VERSION, tidb_port=port, rows=500,
                    ops_password=password)
     assert run.rc == 0, run.failed() or run.stderr
-    yield dict(name=name, port=port, topology=topo, password=password)
+    yield dict(name=name, port=port, topology=topo, password=password, id=pd_cluster_id(topo))
     playbook("cluster_remove.yml", name=name)
+
+
+def pd_cluster_id(topo):
+    """PD's cluster id: the identity the lock and the records go by."""
+    url = "http://127.0.0.1:%d/pd/api/v1/cluster" % topo["pd_servers"][0]["client_port"]
+    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(url, timeout=5) as resp:
+        return json.loads(resp.read())["id"]
+
+
+def lock_file(catalog, cluster):
+    return catalog / "locks" / ("cluster-%d.json" % cluster["id"])
 
 
 @pytest.fixture
@@ -180,6 +192,11 @@ def test_cancel_a_running_backup_and_the_lock(playbook, cluster, sandbox, tmp_pa
             locked = playbook("backup_one.yml", backup_name="second", **args)
             assert locked.task("Back up")["error_code"] == "CLUSTER_LOCKED", locked.task("Back up")
             assert not (catalog / "records" / "backup" / "second.json").exists()
+            # another name for the same cluster takes the same lock: the physical cluster's
+            aliased = playbook("backup_one.yml", backup_name="third", **dict(args, cluster="another-name"))
+            assert aliased.task("Back up")["error_code"] == "CLUSTER_LOCKED", aliased.task("Back up")
+            assert "backup/slow" in aliased.task("Back up")["msg"]
+            assert not (catalog / "records" / "backup" / "third.json").exists()
 
             cancel = playbook("backup_one.yml", backup_name="slow", backup_state="cancelled", **args)
             assert cancel.task("Back up")["changed"] is True, cancel.task("Back up")
@@ -196,7 +213,7 @@ def test_cancel_a_running_backup_and_the_lock(playbook, cluster, sandbox, tmp_pa
     after = playbook("backup_one.yml", backup_name="slow", backup_state="cancelled", **args)
     assert after.task("Back up")["changed"] is False
     assert "slow" not in [b["id"] for b in after.task("Finished backups")["backups"]]
-    assert not (catalog / "locks" / ("cluster-%s.json" % cluster["name"])).exists()
+    assert not lock_file(catalog, cluster).exists()
 
 
 def test_bad_input_changes_nothing(playbook, cluster, tmp_path):
@@ -335,7 +352,7 @@ def test_an_interrupted_backup_is_resumed_not_duplicated(playbook, cluster, sand
     assert len(glob.glob(str(local / "**" / "backupmeta"), recursive=True)) == 1
     again = playbook("backup_one.yml", backup_name="nightly", **args)
     assert again.task("Back up")["changed"] is False
-    assert not (catalog / "locks" / ("cluster-%s.json" % cluster["name"])).exists()
+    assert not lock_file(catalog, cluster).exists()
 
 
 def test_incremental_backup_and_restore_from_a_path(playbook, cluster, topology, tmp_path):
@@ -370,7 +387,7 @@ def test_incremental_backup_and_restore_from_a_path(playbook, cluster, topology,
 def test_a_backup_refused_by_the_lock_leaves_no_directory_and_no_record(playbook, cluster, tmp_path):
     catalog, local = tmp_path / "catalog", tmp_path / "backups"
     held = open_catalog(dict(catalog=str(catalog)))
-    with cluster_lock(held, cluster["name"], "restore/elsewhere", 600):
+    with cluster_lock(held, str(cluster["id"]), "restore/elsewhere", 600):
         run = playbook("backup_one.yml", cluster=cluster["name"], tidb_port=cluster["port"], catalog=str(catalog),
                        backup_name="refused", backup_location=str(local))
     refused = run.task("Back up")
@@ -410,7 +427,7 @@ def test_the_lock_of_a_killed_job_is_taken_over_by_the_next_job(playbook, cluste
     catalog, local = tmp_path / "catalog", tmp_path / "backups"
     args = dict(cluster=cluster["name"], tidb_port=cluster["port"], catalog=str(catalog),
                 backup_location=str(local), ops_password=cluster["password"])
-    lock_file = catalog / "locks" / ("cluster-%s.json" % cluster["name"])
+    lock = lock_file(catalog, cluster)
     knob(brie_min_seconds=3600)  # held until the module is killed, however slow the machine
     job = subprocess.Popen(
         [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,", "-c", "local",
@@ -419,7 +436,7 @@ def test_the_lock_of_a_killed_job_is_taken_over_by_the_next_job(playbook, cluste
         env=ansible_env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True)
     try:
-        assert wait_until(lambda: lock_file.exists() and running_backups(cluster["port"]), 60)
+        assert wait_until(lambda: lock.exists() and running_backups(cluster["port"]), 60)
     finally:
         kill_tree(job.pid)
         job.wait()
@@ -429,10 +446,36 @@ def test_the_lock_of_a_killed_job_is_taken_over_by_the_next_job(playbook, cluste
         cur.execute("KILL TIDB QUERY %d" % int(running_backups(cluster["port"])[0]["Connection"]))
     conn.close()
     assert wait_until(lambda: not running_backups(cluster["port"]), 20)
-    assert json.loads(lock_file.read_text())["owner"] == "backup/killed"
+    assert json.loads(lock.read_text())["owner"] == "backup/killed"
     run = playbook("backup_one.yml", backup_name="next", **args)
     taken = run.task("Back up")
     assert taken["changed"] is True and taken["backup"]["status"] == "finished", taken
     assert taken["replaced_lock"]["owner"] == "backup/killed"
     assert taken["replaced_lock"]["replaced_because"] == "its holder is gone"
-    assert not lock_file.exists()
+    assert not lock.exists()
+
+
+def test_a_cluster_is_known_by_tiup_or_by_its_login_and_its_lock_is_the_physical_clusters(playbook, cluster, tmp_path):
+    """cluster: a name tiup does not know, with no login, is CLUSTER_NOT_FOUND and writes
+    nothing; a name tiup knows needs no login; two names for one cluster are one cluster (PD's
+    cluster id): its records say so and an incremental backup builds across the names."""
+    catalog, local, work = tmp_path / "catalog", tmp_path / "backups", tmp_path / "work"
+    run = playbook("cluster_identity.yml", cluster=cluster["name"], tidb_port=cluster["port"], catalog=str(catalog),
+                   storage=str(local), work_dir=str(work))
+    for task in ("Back up a cluster nothing knows", "Back up a cluster nothing knows in check mode",
+                 "Export a cluster nothing knows", "Hold GC of a cluster nothing knows",
+                 "Restore into a cluster nothing knows"):
+        result = run.task(task)
+        assert result.get("error_code") == "CLUSTER_NOT_FOUND", (task, result)
+        assert result["changed"] is False and "nosuch" in result["msg"], task
+    assert not (local / "nosuch").exists() and not (work / "nosuch").exists()
+    records = sorted(p.name for p in (catalog / "records").rglob("*.json"))
+    assert records == ["alias-incremental.json", "by-alias.json", "by-name.json"], records
+    by_name = run.task("Back up by name alone")["backup"]
+    by_alias = run.task("Back up under another name, with the login")["backup"]
+    assert by_name["status"] == by_alias["status"] == "finished"
+    assert by_name["cluster"] == cluster["name"] and by_alias["cluster"] == "alias"
+    assert by_name["cluster_id"] == by_alias["cluster_id"] == cluster["id"]
+    incremental = run.task("An incremental backup under the other name on the first one")["backup"]
+    assert incremental["type"] == "incremental" and incremental["last_backup"] == "by-name"
+    assert not list(catalog.glob("locks/*.json"))  # every job released its lock

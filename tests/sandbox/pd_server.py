@@ -20,6 +20,7 @@ What it serves, in PD's JSON shapes (indented, like PD's renderer):
   GET  /pd/api/v1/store/{id}                   one store
   GET  /pd/api/v1/version                      {"version": "v7.5.1"}
   GET  /pd/api/v1/cluster                      {"id", "max_peer_count"}
+  GET  /pd/api/v1/status                       {build_ts, version, git_hash, start_timestamp}
   GET  /pd/api/v1/cluster/status               {raft_bootstrap_time, is_initialized, ...}
   GET  /pd/api/v1/config, /config/replicate    config (dashboard-address, location labels)
   GET  /pd/api/v1/gc/safepoint                 {service_gc_safe_points, min_..., gc_safe_point}
@@ -59,6 +60,7 @@ import yaml
 
 MAX_INT64 = 9223372036854775807
 GIT_HASH = "7a9b1f7d0a2c3e4f5a6b7c8d9e0f1a2b3c4d5e6f"
+BUILD_TS = "2024-02-28 08:57:27"
 REDIRECT_NO_LEADER = "[PD:apiutil:ErrRedirectNoLeader]redirect finds no leader"
 READY_SINCE = (8, 5, 2)
 DEFAULT_GC_LIFE_TIME = 600
@@ -577,6 +579,11 @@ def make_handler(pd):
         def h_version(self, query):
             self.send_json(200, {"version": pd.topology.version})
 
+        def h_status(self, query):
+            # server/api/status.go: versioninfo.Status; answered by any member, leader or not
+            self.send_json(200, {"build_ts": BUILD_TS, "version": pd.topology.version,
+                                 "git_hash": GIT_HASH, "start_timestamp": int(pd.started)})
+
         def h_cluster(self, query):
             if pd.leader() is None:
                 return self.send_json(500, REDIRECT_NO_LEADER)
@@ -653,6 +660,7 @@ def make_handler(pd):
         (r"/pd/api/v1/stores", ("GET",), Handler.h_stores),
         (r"/pd/api/v1/store/([^/]+)", ("GET",), Handler.h_store),
         (r"/pd/api/v1/version", ("GET",), Handler.h_version),
+        (r"/pd/api/v1/status", ("GET",), Handler.h_status),
         (r"/pd/api/v1/cluster", ("GET",), Handler.h_cluster),
         (r"/pd/api/v1/cluster/status", ("GET",), Handler.h_cluster_status),
         (r"/pd/api/v1/config", ("GET",), Handler.h_config),

@@ -75,13 +75,15 @@ def delete_backup(catalog, record, params):
     return removed
 
 
-def new_record(catalog, backup_id, cluster, mode, target, databases=None, tables=None, last=None, window=None):
+def new_record(catalog, backup_id, cluster, cluster_id, mode, target, databases=None, tables=None, last=None,
+               window=None):
     """The record of a backup about to start (status processing); the job writes it once it
     holds the cluster's lock, so a refused job leaves none.
 
+    cluster is the name the job gave, cluster_id PD's id of the physical cluster (identity.py).
     target is the BrieTarget of its path; last the finished backup an incremental one builds on;
     window the strategy window an automatic one fills."""
-    record = dict(id=backup_id, cluster=cluster, mode=mode, type="incremental" if last else "full",
+    record = dict(id=backup_id, cluster=cluster, cluster_id=cluster_id, mode=mode, type="incremental" if last else "full",
                   path=target.url, storage_type=target.kind, size=0, backup_ts=None, status="processing",
                   start_time=format_time(catalog.now()), end_time=None, checksums={},
                   databases=databases, tables=tables, last_backup=last["id"] if last else None,

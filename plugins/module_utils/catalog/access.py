@@ -48,9 +48,12 @@ def records_of(catalog, kind, record_id=None):
 
 
 @contextlib.contextmanager
-def cluster_lock(catalog, cluster, job, ttl_seconds, break_lock=False):
+def cluster_lock(catalog, cluster_key, job, ttl_seconds, break_lock=False):
     """Hold the cluster's lock (TiUniManager's maintenance status) while a job runs; yields
     the lock it broke or took over, or None.
+
+    cluster_key is the physical cluster's (PD's cluster id, identity.Cluster.key), not the name
+    a job gives it, so that two names for one cluster share the lock.
 
     The owner is the job itself (e.g. 'backup/nightly'), not the process: a re-run of an
     interrupted job takes its own lock again and resumes. Another job's lock is taken over at
@@ -59,7 +62,7 @@ def cluster_lock(catalog, cluster, job, ttl_seconds, break_lock=False):
     another host cannot be checked from here); the new lock names the one it replaced.
     Otherwise the job fails with CLUSTER_LOCKED saying who holds it, from which host and
     process."""
-    resource = "cluster-%s" % cluster
+    resource = "cluster-%s" % cluster_key
     replaced = None
     try:
         catalog.acquire(resource, job, job_purpose(job), ttl_seconds)

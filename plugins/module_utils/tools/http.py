@@ -93,3 +93,7 @@ class PdClient(object):
 
     def members(self):
         return self.http.get_json("/pd/api/v1/members")
+
+    def cluster(self):
+        """{"id": PD's cluster id, "max_peer_count": ...}"""
+        return self.http.get_json("/pd/api/v1/cluster")

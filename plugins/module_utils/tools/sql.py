@@ -19,6 +19,10 @@ except ImportError:
     HAS_PYMYSQL = False
     PYMYSQL_IMPORT_ERROR = traceback.format_exc()
 
+# The login when none is given and no cluster says where its TiDB is (cluster/identity.py).
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 4000
+
 # MySQL error numbers TiDB also uses for a refused login.
 AUTH_ERRORS = (1045, 1044, 1698)
 
@@ -26,8 +30,8 @@ AUTH_ERRORS = (1045, 1044, 1698)
 def connection_params(params):
     """PyMySQL keyword arguments from module params (tidb_argument_spec keys)."""
     kwargs = dict(
-        host=params["login_host"],
-        port=params["login_port"],
+        host=DEFAULT_HOST if params["login_host"] is None else params["login_host"],
+        port=DEFAULT_PORT if params["login_port"] is None else params["login_port"],
         user=params["login_user"],
         password=params["login_password"] or "",
         connect_timeout=params["connect_timeout"],
@@ -50,7 +54,7 @@ def tidb_connect(params):
     if not HAS_PYMYSQL:
         raise TidbOpsError("MISSING_LIBRARY", "the PyMySQL library is required on the managed node",
                            exception=PYMYSQL_IMPORT_ERROR)
-    where = "%s:%s" % (params["login_host"], params["login_port"])
+    where = "%(host)s:%(port)s" % connection_params(params)
     try:
         return pymysql.connect(**connection_params(params))
     except pymysql.err.OperationalError as exc:

@@ -11,6 +11,7 @@ import contextlib
 
 from ansible_collections.tidbops.manager.plugins.module_utils.transfer import records as transfers
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import open_catalog
+from ansible_collections.tidbops.manager.plugins.module_utils.cluster.identity import Cluster
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 
 WHAT = {"export": "an export of", "import": "an import into"}
@@ -25,6 +26,7 @@ class TransferTask(object):
         self.module = module
         self.params = module.params
         self.cluster = module.params["cluster"]
+        self.target = Cluster(module.params)
         self.catalog = open_catalog(module.params)
         self.result = dict(transfer={}, commands=[])
 

@@ -28,10 +28,15 @@ def parse_args(argv):
                         help="unix socket of the cluster's MariaDB (admin work)")
     parser.add_argument("--version", required=True, help="TiDB version, e.g. v7.5.1")
     parser.add_argument("--cluster", required=True, help="cluster name")
+    parser.add_argument("--path", default="",
+                        help="the PD endpoints, host:port[,host:port...] (TiDB's --path with --store=tikv)")
     parser.add_argument("--state-dir", required=True, help="directory for instance files")
     args = parser.parse_args(argv)
     try:
-        args.identity = Identity(args.version, args.cluster)
+        args.identity = Identity(args.version, args.cluster,
+                                 pd=[p.strip() for p in args.path.split(",") if p.strip()],
+                                 address="%s:%d" % (args.host, args.port),
+                                 status_address="%s:%d" % (args.host, args.status_port))
     except ValueError as exc:
         parser.error(str(exc))
     return args

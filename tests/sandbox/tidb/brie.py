@@ -66,7 +66,7 @@ import zlib
 
 import pymysql
 
-from tests.sandbox.tidb import backupmeta, brie_parse, checksum, knobs, resultset, tables, tso
+from tests.sandbox.tidb import backupmeta, brie_parse, checksum, cluster_info, knobs, resultset, tables, tso
 from tests.sandbox.tidb.brie_storage import (ERR_INVALID_ARGUMENT, ERR_INVALID_METAFILE,
                                              ERR_RESTORE_CHECKSUM, ERR_TABLES_EXIST,
                                              UNEMULATED_SCHEMES, BrError, Destination,
@@ -725,6 +725,10 @@ def _signature(info, result):
 
 
 def _cluster_id(ctx):
+    """PD's cluster id, as BR writes it (mgr.GetPDClient().GetClusterID); a TiDB started
+    without PD endpoints (unit tests) gets a stable one from its cluster name."""
+    if ctx.identity.pd:
+        return int(cluster_info.pd_get(ctx.identity.pd, "/pd/api/v1/cluster")["id"])
     return int(hashlib.sha1(("cluster-" + ctx.cluster).encode()).hexdigest()[:15], 16)
 
 

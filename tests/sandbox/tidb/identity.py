@@ -6,11 +6,14 @@ _VERSION_RE = re.compile(r"v\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?\Z")
 
 
 class Identity:
-    def __init__(self, version, cluster):
+    def __init__(self, version, cluster, pd=(), address="", status_address=""):
         if not _VERSION_RE.match(version):
             raise ValueError("TiDB version must look like v7.5.1, got %r" % version)
         self.version = version
         self.cluster = cluster
+        self.pd = list(pd)  # the PD endpoints (host:port) of --path
+        self.address = address  # host:port of the SQL port, as CLUSTER_INFO lists it
+        self.status_address = status_address
         # Real builds report their commit; the stand-in derives a stable fake one.
         self.git_hash = hashlib.sha1(("tidb-" + version).encode()).hexdigest()
 

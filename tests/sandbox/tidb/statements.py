@@ -186,7 +186,7 @@ def _is_bare_select_item(toks, first, last):
 
 # pylint: disable=wrong-import-position,unused-import
 from tests.sandbox.tidb import brie, checksum, kill, resultset  # noqa: E402,F401
-from tests.sandbox.tidb import import_into  # noqa: E402,F401
+from tests.sandbox.tidb import cluster_info, import_into  # noqa: E402,F401
 
 
 # ---------------------------------------------------------------------------------------

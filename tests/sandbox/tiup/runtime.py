@@ -150,6 +150,7 @@ class ClusterRuntime(object):
                     "--status-port", str(spec["status_port"]),
                     "--backend-port", str(db.port), "--backend-socket", db.socket_path,
                     "--version", inst.version(meta.version), "--cluster", self.name,
+                    "--path", ",".join("%s:%d" % (p.host, p.spec["client_port"]) for p in topology.pd_instances()),
                     "--state-dir", self.path("tidb-%d" % spec["port"])]
         return [sys.executable, "-m", module] + args
 

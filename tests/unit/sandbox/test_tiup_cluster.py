@@ -166,6 +166,29 @@ def test_start_and_display(sandbox_dir, topo):
     assert result.stdout == "v7.5.1\n"
 
 
+def test_cluster_info_lists_the_instances_and_pd_knows_the_cluster_id(sandbox_dir, topo):
+    want = ids(topo[1])
+    conn = pymysql.connect(host="127.0.0.1", port=int(want["tidb"].split(":")[1]), user="root",
+                           connect_timeout=5)
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SELECT TYPE, INSTANCE, STATUS_ADDRESS, VERSION FROM INFORMATION_SCHEMA.CLUSTER_INFO"
+                        " ORDER BY TYPE, INSTANCE")
+            found = cur.fetchall()
+            cur.execute("SELECT ci.INSTANCE FROM information_schema.`CLUSTER_INFO` ci WHERE ci.TYPE = 'pd'")
+            pds = [row[0] for row in cur.fetchall()]
+    finally:
+        conn.close()
+    assert [row[:2] for row in found] == sorted([("pd", want["pd"]), ("tidb", want["tidb"])]
+                                                + [("tikv", kv) for kv in want["tikv"]])
+    assert all(row[3] == "7.5.1" for row in found)  # the release without its v, for every role
+    assert pds == [want["pd"]] and found[0][2] == want["pd"]
+    # the cluster's identity: PD's cluster id, the same from every PD, a 64-bit number
+    cluster = get_json(want["pd_url"] + "/pd/api/v1/cluster")
+    assert 0 < cluster["id"] < 2 ** 64
+    assert get_json(want["pd_url"] + "/pd/api/v1/status")["version"] == "v7.5.1"
+
+
 def test_stop_one_tikv_then_start_it(sandbox_dir, topo):
     want = ids(topo[1])
     victim = want["tikv"][1]

@@ -33,7 +33,7 @@ def test_a_new_record_is_not_written_until_the_job_holds_the_lock_and_a_cancel_i
     moment = datetime.datetime(2026, 12, 3, 4, 0, tzinfo=datetime.timezone.utc)
     catalog = open_catalog(dict(catalog=str(tmp_path)), now=moment)
     last = dict(id="full-1")
-    record = new_record(catalog, "inc-1", "c1", "auto", BrieTarget(str(tmp_path / "b"), {}), tables=["db.t"],
+    record = new_record(catalog, "inc-1", "c1", 7, "auto", BrieTarget(str(tmp_path / "b"), {}), tables=["db.t"],
                         last=last, window=dict(start="2026-12-03T04:00:00Z"))
     assert catalog.find(KIND, "inc-1") is None
     assert record["type"] == "incremental" and record["last_backup"] == "full-1" and record["status"] == "processing"

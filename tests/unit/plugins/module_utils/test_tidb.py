@@ -15,8 +15,12 @@ def params(**overrides):
 def test_password_is_no_log_and_defaults_match_tidb():
     spec = login_options()
     assert spec["login_password"]["no_log"] is True
-    assert spec["login_port"]["default"] == 4000
     assert spec["login_user"]["default"] == "root"
+    # no default host or port: a login given says which cluster (cluster/identity.py); without
+    # one and without a cluster, TiDB's own defaults
+    assert "default" not in spec["login_host"] and "default" not in spec["login_port"]
+    kwargs = connection_params(params())
+    assert (kwargs["host"], kwargs["port"]) == ("127.0.0.1", 4000)
 
 
 def test_tls_options_become_pymysql_ssl():
