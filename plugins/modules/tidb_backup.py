@@ -329,10 +329,10 @@ class BackupTask(object):
             raise TidbOpsError("BACKUP_RECORD_NOT_FOUND", "no backup %s to build an incremental backup on"
                                % self.params["last_backup"])
         if last["status"] != "finished" or not same_cluster(last, self.target):
+            found = (last["id"], last["status"], last.get("cluster"), last.get("cluster_id"))
             raise TidbOpsError("BACKUP_RECORD_INVALID",
                                "backup %s is %s (of cluster %s, PD cluster id %s); an incremental backup needs a finished "
-                               "backup of %s (PD cluster id %s)" % (last["id"], last["status"], last.get("cluster"),
-                                                                     last.get("cluster_id"), self.cluster, self.target.identify()))
+                               "backup of %s (PD cluster id %s)" % (found + (self.cluster, self.target.identify())))
         if not last.get("backup_ts"):
             # LAST_BACKUP = 0 would make it a full backup, silently.
             raise TidbOpsError("BACKUP_RECORD_INVALID", "backup %s has no backup_ts (its BackupTS could not be read "
