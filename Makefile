@@ -13,11 +13,19 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_NOCOLOR := 1
 
-.PHONY: test demo deps system-deps lint sanity unit integration molecule build docs bench clean
+.PHONY: test test-checks test-suites demo deps system-deps lint sanity unit integration molecule build docs bench clean
 
+# Two lanes at once, one per core (each keeps about one busy): the static checks and molecule,
+# and the pytest suites. Each lane's output is printed when the lane ends (make -O).
 test: deps
-	$(MAKE) --no-print-directory lint sanity unit integration molecule
+	$(MAKE) --no-print-directory -j2 --output-sync=recurse test-checks test-suites
 	@echo "make test: lint, sanity, unit, integration and molecule all passed"
+
+test-checks: deps
+	$(MAKE) --no-print-directory -j1 lint sanity molecule
+
+test-suites: deps
+	$(MAKE) --no-print-directory -j1 unit integration
 
 deps: system-deps $(STAMP) $(COLLECTION_LINK)
 
