@@ -18,9 +18,9 @@ import json
 import time
 import urllib.request
 
-from tests.sandbox.tidb import sqltext
+from tests.sandbox.tidb import resultset
 from tests.sandbox.tidb.registry import Error, Rewrite, statement
-from tests.sandbox.tidb.resultset import STR, UINT, select_literals
+from tests.sandbox.tidb.resultset import STR, UINT
 
 COLUMNS = [("TYPE", STR), ("INSTANCE", STR), ("STATUS_ADDRESS", STR), ("VERSION", STR),
            ("GIT_HASH", STR), ("START_TIME", STR), ("UPTIME", STR), ("SERVER_ID", UINT)]
@@ -65,36 +65,14 @@ def rows(identity):
     return found
 
 
-# Words that may follow a table reference that has no alias.
-_AFTER_TABLE = {"WHERE", "ORDER", "GROUP", "HAVING", "LIMIT", "JOIN", "INNER", "LEFT", "RIGHT", "CROSS",
-                "NATURAL", "STRAIGHT_JOIN", "UNION", "ON", "USING", "FOR", "LOCK", "WINDOW", "EXCEPT",
-                "INTERSECT", "INTO"}
-
-
-def _table_references(toks):
-    """(start, end, aliased) of every INFORMATION_SCHEMA.CLUSTER_INFO in the statement."""
-    def name(tok):
-        return tok.text.strip("`").lower() if tok.kind in ("word", "quoted") else None
-
-    for i in range(len(toks) - 2):
-        if name(toks[i]) == "information_schema" and toks[i + 1].text == "." and name(toks[i + 2]) == "cluster_info":
-            following = toks[i + 3] if i + 3 < len(toks) else None
-            aliased = following is not None and (
-                following.kind == "quoted" or following.kind == "word" and following.text.upper() not in _AFTER_TABLE)
-            yield toks[i].start, toks[i + 2].end, aliased
-
-
 @statement(r"(?:SELECT\b|WITH\b|\().*\bCLUSTER_INFO\b.*", priority=85)
 def select_cluster_info(ctx, m):
-    sql = m.string
-    found = list(_table_references(sqltext.tokens(sql)))
+    found = list(resultset.table_references(m.string, "information_schema", "cluster_info"))
     if not found:
         return None
     try:
-        table = "(%s)" % select_literals(COLUMNS, rows(ctx.identity))
+        found_rows = rows(ctx.identity)
     except OSError as exc:
         # TiDB passes the PD client's error through (ER_UNKNOWN_ERROR).
         return Error(1105, "HY000", str(exc))
-    for start, end, aliased in reversed(found):
-        sql = sql[:start] + table + ("" if aliased else " AS CLUSTER_INFO") + sql[end:]
-    return Rewrite(sql)
+    return Rewrite(resultset.replace_table(m.string, found, COLUMNS, found_rows, "CLUSTER_INFO"))

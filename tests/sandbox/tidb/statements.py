@@ -27,10 +27,12 @@ _STRING = r"""'(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*\""""
 def set_tidb_global(ctx, m):
     name = m.group("name").lower()
     scope = (m.group("scope") or "").strip().lower()
-    if scope not in ("global", "@@global."):
+    var = VARIABLES[name]
+    session = scope not in ("global", "@@global.")
+    if session and not getattr(var, "session_scope", False):
         # A bare SET (or @@name) is session scope; TiDB checks scope before the value.
         raise global_only_error(name)
-    warning = VARIABLES[name].set(ctx, _set_value(m.group("value").strip()))
+    warning = var.set(ctx, _set_value(m.group("value").strip()), session=session)
     return Ok(warning=warning)
 
 
@@ -81,8 +83,9 @@ def show_variables(ctx, m):
     # SHOW's own rows come from information_schema minus the overridden names, plus ours;
     # the client's LIKE/WHERE then applies to the union, as it would to SHOW's output.
     overridden = ", ".join(sqltext.literal(n) for n in sorted(VARIABLES))
+    session = table == "SESSION_VARIABLES"
     ours = "".join(" UNION ALL SELECT %s, %s" % (sqltext.literal(n),
-                                                 sqltext.literal(VARIABLES[n].get(ctx)))
+                                                 sqltext.literal(VARIABLES[n].get(ctx, session=session)))
                    for n in names)
     return Rewrite(
         "SELECT Variable_name, `Value` FROM ("
@@ -136,11 +139,13 @@ def _virtual_expressions(ctx, toks):
             var = VARIABLES.get(name)
             if var is None:
                 continue
+            session_scope = getattr(var, "session_scope", False)
             if scope in ("session", "local"):
-                if var.writable:
+                if var.writable and not session_scope:
                     raise global_read_error(name)
-                continue  # MariaDB refuses @@session.version by itself, identically
-            yield i, i, var.get(ctx)
+                if not var.writable:
+                    continue  # MariaDB refuses @@session.version by itself, identically
+            yield i, i, var.get(ctx, session=session_scope and scope != "global")
         elif (tok.kind == "word" and tok.text.lower() in _FUNCTIONS
               and [t.text for t in toks[i + 1:i + 3]] == ["(", ")"]
               and not (i > 0 and toks[i - 1].text == ".")):
@@ -186,7 +191,7 @@ def _is_bare_select_item(toks, first, last):
 
 # pylint: disable=wrong-import-position,unused-import
 from tests.sandbox.tidb import brie, checksum, kill, resultset  # noqa: E402,F401
-from tests.sandbox.tidb import cluster_info, import_into  # noqa: E402,F401
+from tests.sandbox.tidb import cluster_info, import_into, variables_info  # noqa: E402,F401
 
 
 # ---------------------------------------------------------------------------------------

@@ -255,6 +255,66 @@ def test_gc_life_time_persists_across_restart(mariadb, start_standin):
 
 # -- status, concurrency, shutdown ----------------------------------------------------------
 
+@pytest.fixture
+def clean_variables(mariadb):
+    """TiDB's own variables back at their defaults after the test (the GLOBAL ones persist)."""
+    yield
+    with mariadb.admin_connect() as conn, conn.cursor() as cur:
+        cur.execute("DROP TABLE IF EXISTS mysql.global_variables")
+
+
+def test_variables_info_describes_each_variable_as_tidb_does(tidb, clean_variables):
+    with connect(tidb) as conn:
+        names, rows = run(conn, "SELECT * FROM INFORMATION_SCHEMA.VARIABLES_INFO WHERE VARIABLE_NAME IN "
+                                "('tidb_mem_quota_query', 'tidb_txn_mode', 'tidb_enable_slow_log', 'version', "
+                                "'low_priority_updates', 'tidb_gc_life_time') ORDER BY VARIABLE_NAME")
+        assert names == ["VARIABLE_NAME", "VARIABLE_SCOPE", "DEFAULT_VALUE", "CURRENT_VALUE", "MIN_VALUE",
+                         "MAX_VALUE", "POSSIBLE_VALUES", "IS_NOOP"]
+        by_name = {row[0]: row[1:] for row in rows}
+        assert by_name["tidb_mem_quota_query"] == ("SESSION,GLOBAL", "1073741824", "1073741824", -1, 2 ** 63 - 1,
+                                                   None, "NO")
+        assert by_name["tidb_txn_mode"][:2] == ("SESSION,GLOBAL", "pessimistic")
+        assert by_name["tidb_txn_mode"][3:] == (None, None, "pessimistic,optimistic", "NO")
+        assert by_name["tidb_enable_slow_log"][:3] == ("INSTANCE", "ON", "ON")
+        assert by_name["version"][0] == "NONE" and by_name["tidb_gc_life_time"][0] == "GLOBAL"
+        assert by_name["low_priority_updates"][-1] == "YES"
+        # CURRENT_VALUE is the asking session's value
+        run(conn, "SET SESSION tidb_mem_quota_query = 2048")
+        assert value(conn, "SELECT CURRENT_VALUE FROM information_schema.variables_info v "
+                           "WHERE v.VARIABLE_NAME = 'tidb_mem_quota_query'") == "2048"
+
+
+def test_global_variables_are_validated_persisted_and_shared_session_ones_are_not(tidb, clean_variables):
+    with connect(tidb) as conn, connect(tidb) as other:
+        run(conn, "SET GLOBAL tidb_mem_quota_query = '536870912'")
+        run(conn, "SET GLOBAL tidb_txn_mode = 'OPTIMISTIC'")
+        run(conn, "SET @@global.low_priority_updates = 1")
+        assert run(other, "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('tidb_mem_quota_query', 'tidb_txn_mode',"
+                          " 'low_priority_updates')")[1] == (
+            ("low_priority_updates", "ON"), ("tidb_mem_quota_query", "536870912"), ("tidb_txn_mode", "optimistic"))
+        assert value(other, "SELECT VARIABLE_VALUE FROM mysql.global_variables "
+                            "WHERE VARIABLE_NAME = 'tidb_mem_quota_query'") == "536870912"
+        run(conn, "SET tidb_ddl_reorg_worker_cnt = 8")  # this session only
+        assert run(conn, "SELECT @@tidb_ddl_reorg_worker_cnt, @@global.tidb_ddl_reorg_worker_cnt")[1] == (("8", "4"),)
+        assert value(other, "SELECT @@tidb_ddl_reorg_worker_cnt") == "4"
+        # out of range: clamped with TiDB's warning; wrong type, wrong value, wrong scope refused
+        run(conn, "SET GLOBAL tidb_ddl_reorg_worker_cnt = 1000")
+        assert conn.show_warnings() == (("Warning", 1292, "Truncated incorrect tidb_ddl_reorg_worker_cnt value: '1000'"),)
+        assert value(conn, "SELECT @@global.tidb_ddl_reorg_worker_cnt") == "256"
+        assert sql_error(conn, "SET GLOBAL tidb_mem_quota_query = 'lots'") == (
+            1232, "Incorrect argument type to variable 'tidb_mem_quota_query'")
+        assert sql_error(conn, "SET GLOBAL tidb_txn_mode = 'eventual'") == (
+            1231, "Variable 'tidb_txn_mode' can't be set to the value of 'eventual'")
+        assert sql_error(conn, "SET tidb_enable_slow_log = OFF") == (
+            1229, "Variable 'tidb_enable_slow_log' is a GLOBAL variable and should be set with SET GLOBAL")
+        assert sql_error(conn, "SET GLOBAL version = 'x'")[0] == 1238
+        # INSTANCE: this TiDB's own, not persisted
+        run(conn, "SET GLOBAL tidb_enable_slow_log = OFF")
+        assert value(other, "SELECT @@global.tidb_enable_slow_log") == "OFF"
+        assert value(conn, "SELECT COUNT(*) FROM mysql.global_variables WHERE VARIABLE_NAME = 'tidb_enable_slow_log'") == 0
+        run(conn, "SET GLOBAL tidb_enable_slow_log = DEFAULT")
+
+
 def test_status_endpoint_counts_connections(tidb):
     code, content_type, body = status(tidb)
     assert code == 200 and content_type == "application/json"
