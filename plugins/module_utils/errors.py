@@ -32,6 +32,11 @@ ERROR_CODES = {
     "CLUSTER_DEPLOY_FAILED": "tiup could not deploy the cluster.",
     "CLUSTER_DESTROY_FAILED": "tiup could not destroy the cluster.",
     "PD_UNREACHABLE": "No PD endpoint of the cluster answered.",
+    # System variables
+    "VARIABLE_NOT_FOUND": "TiDB has no system variable of that name.",
+    "VARIABLE_READ_ONLY": "The system variable is read-only (scope NONE).",
+    "VARIABLE_SCOPE_INVALID": "The system variable has no global value to set (INSTANCE- or SESSION-scoped).",
+    "VARIABLE_VALUE_INVALID": "The value is out of the variable's range or not one of its possible values.",
     # SQL
     "TIDB_CONNECTION_FAILED": "Could not connect to the TiDB SQL endpoint.",
     "TIDB_AUTH_FAILED": "TiDB refused the login_user/login_password.",

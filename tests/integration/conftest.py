@@ -8,11 +8,13 @@ import json
 import os
 import subprocess
 import sys
+import urllib.request
 
 import pytest
 
 from tests.conftest import COLLECTIONS_ROOT, REPO_ROOT
 
+VERSION = "v7.5.1"
 PLAYBOOKS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "playbooks")
 
 
@@ -110,3 +112,24 @@ def topology(sandbox):
                              cwd=REPO_ROOT, check=True, capture_output=True, text=True).stdout
         return yaml.safe_load(out)
     return make
+
+
+@pytest.fixture
+def cluster(playbook, topology, request):
+    """A started 1 PD / 1 TiKV / 1 TiDB cluster with rows; destroyed afterwards."""
+    name = "bk%d" % (abs(hash(request.node.name)) % 100000)
+    topo = topology(pd=1, tikv=1, tidb=1)
+    port = topo["tidb_servers"][0]["port"]
+    password = "Ops-Pw-%d-x" % os.getpid()
+    run = playbook("cluster_up.yml", name=name, topology=topo, version=VERSION, tidb_port=port, rows=500,
+                   ops_password=password)
+    assert run.rc == 0, run.failed() or run.stderr
+    yield dict(name=name, port=port, topology=topo, password=password, id=pd_cluster_id(topo))
+    playbook("cluster_remove.yml", name=name)
+
+
+def pd_cluster_id(topo):
+    """PD's cluster id: the identity the lock and the records go by."""
+    url = "http://127.0.0.1:%d/pd/api/v1/cluster" % topo["pd_servers"][0]["client_port"]
+    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(url, timeout=5) as resp:
+        return json.loads(resp.read())["id"]

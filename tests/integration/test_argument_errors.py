@@ -9,7 +9,8 @@ SECRET = "Arg-Check-Secret-93xq"
 # What each module needs besides the option under test, so the refusal is about that option.
 REQUIRED = dict(tidb_backup=dict(cluster="c1"), tidb_backup_strategy=dict(cluster="c1"), tidb_cluster=dict(name="c1"),
                 tidb_export=dict(cluster="c1"), tidb_gc=dict(cluster="c1"), tidb_import=dict(cluster="c1"),
-                tidb_query=dict(query="SELECT 1"), tidb_restore=dict(cluster="c1", backup="b1"))
+                tidb_query=dict(query="SELECT 1"), tidb_restore=dict(cluster="c1", backup="b1"),
+                tidb_variables=dict(variables={"tidb_txn_mode": "pessimistic"}))
 # The pairs each module declares it cannot take together (mutually_exclusive, required_if, required_by).
 CONFLICTS = dict(
     dm_member=dict(state="leader_evicted"),
@@ -27,7 +28,7 @@ CONFLICTS = dict(
 )
 # Modules whose options have no pair that excludes the other: a choice not offered instead.
 CHOICES = dict(dm_member_info=dict(role="leaders"), tidb_backup_info=dict(status=["done"]), tidb_gc=dict(state="hold"),
-               tidb_transfer_info=dict(type="copy"))
+               tidb_transfer_info=dict(type="copy"), tidb_variables=dict(variables="not a mapping"))
 
 
 def cases():

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 
 import boto3
 import pymysql
@@ -15,9 +14,8 @@ import pytest
 
 from ansible_collections.tidbops.manager.plugins.module_utils.catalog.access import cluster_lock, open_catalog
 from tests.conftest import REPO_ROOT
+from tests.integration.conftest import VERSION
 from tests.sandbox.procs import wait_until
-
-VERSION = "v7.5.1"
 
 
 def table_checksums(port, tables=("shop.items", "crm.people")):
@@ -50,27 +48,6 @@ def read_tree(path):
             with open(name, "rb") as handle:
                 texts.append(handle.read().decode("utf-8", "replace"))
     return "\n".join(texts)
-
-
-@pytest.fixture
-def cluster(playbook, topology, request):
-    """A started 1 PD / 1 TiKV / 1 TiDB cluster with rows; destroyed afterwards."""
-    name = "bk%d" % (abs(hash(request.node.name)) % 100000)
-    topo = topology(pd=1, tikv=1, tidb=1)
-    port = topo["tidb_servers"][0]["port"]
-    password = "Ops-Pw-%d-x" % os.getpid()
-    run = playbook("cluster_up.yml", name=name, topology=topo, version=VERSION, tidb_port=port, rows=500,
-                   ops_password=password)
-    assert run.rc == 0, run.failed() or run.stderr
-    yield dict(name=name, port=port, topology=topo, password=password, id=pd_cluster_id(topo))
-    playbook("cluster_remove.yml", name=name)
-
-
-def pd_cluster_id(topo):
-    """PD's cluster id: the identity the lock and the records go by."""
-    url = "http://127.0.0.1:%d/pd/api/v1/cluster" % topo["pd_servers"][0]["client_port"]
-    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(url, timeout=5) as resp:
-        return json.loads(resp.read())["id"]
 
 
 def lock_file(catalog, cluster):
