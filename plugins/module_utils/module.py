@@ -63,9 +63,12 @@ class TidbOpsModule(AnsibleModule):
             self.no_log_values.update(_leaves((self.params or {}).get(name)))
 
     def check_ranges(self, declared):
-        """INVALID_ARGUMENT for an integer option outside its declared (low, high) range."""
+        """INVALID_ARGUMENT for an integer option outside its declared (low, high) range; a
+        sub-option is named by its path ('copy_from.login_port')."""
         for name, (low, high) in sorted(declared.items()):
-            value = self.params.get(name)
+            value = self.params
+            for part in name.split("."):
+                value = value.get(part) if isinstance(value, dict) else None
             if value is not None and not low <= value <= high:
                 self.fail_json(msg="%s must be between %d and %d, not %d" % (name, low, high, value))
 

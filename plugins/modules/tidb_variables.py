@@ -20,13 +20,44 @@ description:
     with an error code and sets nothing.
   - Values are compared as TiDB reads them - V(ON), V(1) and V(true) are one boolean, V(24h) is
     V(24h0m0s), enum values ignore case - so a second run with the same values changes nothing.
+  - With O(copy_from), the variables another cluster has set away from their defaults are declared too
+    (what a clone needs, since BR never restores C(mysql.global_variables)).
 options:
   variables:
     description:
       - The global system variables and their values, as a mapping of name to value.
       - A boolean value is V(ON)/V(OFF); a null value sets the variable back to its default (C(SET GLOBAL x = DEFAULT)).
+      - Given with O(copy_from), these win over the source's values.
     type: dict
-    required: true
+    default: {}
+  copy_from:
+    description:
+      - The login of a TiDB server of a source cluster whose customised variables are copied to this one.
+      - Copied are the variables with a global scope, not a noop, whose global value differs from their
+        default on the source. One the target does not have (another version) or cannot take
+        (read-only or instance-scoped there) is skipped with a warning, not refused.
+    type: dict
+    suboptions:
+      login_host:
+        description: Host of the source's TiDB server.
+        type: str
+        required: true
+      login_port:
+        description: Its port.
+        type: int
+        default: 4000
+      login_user:
+        description: The user to log in as.
+        type: str
+        default: root
+      login_password:
+        description: The password of O(copy_from.login_user). Never logged, never returned.
+        type: str
+        default: ''
+      connect_timeout:
+        description: Seconds to wait for the connection.
+        type: int
+        default: 10
 extends_documentation_fragment:
   - tidbops.manager.login
   - ansible.builtin.action_common_attributes
@@ -64,6 +95,15 @@ EXAMPLES = r'''
       tidb_txn_mode: pessimistic
       tidb_enable_noop_functions: "OFF"
 
+- name: A new cluster takes the variables its source customised, and one of its own
+  tidbops.manager.tidb_variables:
+    login_host: 10.0.2.5
+    copy_from:
+      login_host: 10.0.1.5
+      login_password: "{{ source_root_password }}"
+    variables:
+      tidb_ddl_reorg_worker_cnt: 8
+
 - name: Put a variable back to its default
   tidbops.manager.tidb_variables:
     login_host: 10.0.1.5
@@ -77,6 +117,16 @@ variables:
   returned: success
   type: dict
   sample: {"tidb_mem_quota_query": "2147483648", "tidb_txn_mode": "pessimistic"}
+copied:
+  description: The variables taken from O(copy_from), with the source's values (empty without it).
+  returned: success
+  type: dict
+  sample: {"tidb_txn_mode": "optimistic"}
+skipped:
+  description: Variables of O(copy_from) the target cannot take, each with why.
+  returned: success
+  type: dict
+  sample: {"tidb_enable_slow_log": "tidb_enable_slow_log is INSTANCE-scoped"}
 changed_variables:
   description: The variables that were (in check mode, would be) set, each with its value before and after.
   returned: success
@@ -96,7 +146,9 @@ error_code:
 '''
 
 from ansible_collections.tidbops.manager.plugins.module_utils.module import TidbOpsModule
+from ansible_collections.tidbops.manager.plugins.module_utils.specs import PORT, SECONDS
 
+from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 from ansible_collections.tidbops.manager.plugins.module_utils.tools import sysvars
 from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import tidb_connect
 
@@ -108,16 +160,40 @@ def wanted_values(variables):
     return wanted
 
 
+def source_values(params):
+    """The customised variables of the copy_from cluster."""
+    source = dict(params["copy_from"], ca_cert=None, client_cert=None, client_key=None, check_hostname=None)
+    connection = tidb_connect(source)
+    try:
+        return sysvars.customised(connection)
+    finally:
+        connection.close()
+
+
 def run(module):
-    wanted = wanted_values(module.params["variables"])
+    wanted = wanted_values(module.params["variables"] or {})
+    copied = source_values(module.params) if module.params["copy_from"] else {}
+    copied = dict((name, value) for name, value in copied.items() if name not in wanted)
+    wanted.update(copied)
+    skipped = {}
     if not wanted:
-        return module.result(variables={}, changed_variables={})
+        return module.result(variables={}, changed_variables={}, copied={}, skipped={})
     names = sorted(wanted)
     connection = tidb_connect(module.params)
     try:
         info = sysvars.describe(connection, names)
-        for name in names:  # every refusal before anything is set
-            sysvars.check(name, info.get(name), wanted[name])
+        for name in list(names):  # every refusal before anything is set
+            try:
+                sysvars.check(name, info.get(name), wanted[name])
+            except TidbOpsError as error:
+                if name not in copied:
+                    raise
+                skipped[name] = error.msg  # the target's version differs from the source's
+                module.warn("not copied: %s" % error.msg)
+                names.remove(name)
+                copied.pop(name)
+        if not names:
+            return module.result(variables={}, changed_variables={}, copied=copied, skipped=skipped)
         before = sysvars.global_values(connection, names)
         changes = {}
         for name in names:
@@ -135,7 +211,8 @@ def run(module):
         connection.close()
     for name, change in changes.items():
         change["after"] = after.get(name, change["after"])
-    result = module.result(variables=dict((name, after.get(name)) for name in names), changed_variables=changes)
+    result = module.result(variables=dict((name, after.get(name)) for name in names), changed_variables=changes,
+                           copied=copied, skipped=skipped)
     if module._diff:
         result["diff"] = dict(before="".join("%s: %s\n" % (n, c["before"]) for n, c in sorted(changes.items())),
                               after="".join("%s: %s\n" % (n, c["after"]) for n, c in sorted(changes.items())))
@@ -144,7 +221,18 @@ def run(module):
 
 def main():
     module = TidbOpsModule(
-        dict(variables=dict(type="dict", required=True)),
+        dict(
+            variables=dict(type="dict", default={}),
+            copy_from=dict(type="dict", options=dict(
+                login_host=dict(type="str", required=True),
+                login_port=dict(type="int", default=4000),
+                login_user=dict(type="str", default="root"),
+                login_password=dict(type="str", default="", no_log=True),
+                connect_timeout=dict(type="int", default=10),
+            )),
+        ),
+        required_one_of=[["variables", "copy_from"]],
+        ranges={"copy_from.login_port": PORT, "copy_from.connect_timeout": SECONDS},
         blocks=("login",), supports_check_mode=True)
     module.run(run, module)
 

@@ -2,6 +2,8 @@
 the test's own, idempotence across spellings, check mode, and bad input that sets nothing."""
 import pymysql
 
+from tests.integration.conftest import VERSION
+
 BAD = [("no_such_variable", "1", "VARIABLE_NOT_FOUND"),
        ("version", "9.9.9", "VARIABLE_READ_ONLY"),
        ("tidb_enable_slow_log", "OFF", "VARIABLE_SCOPE_INVALID"),
@@ -51,3 +53,29 @@ def test_variables_are_set_once_checked_first_and_reset(playbook, cluster):
     after = global_values(cluster["port"], names)
     assert after == dict(defaults, tidb_txn_mode="optimistic", low_priority_updates="ON", tidb_gc_life_time="24h0m0s")
     assert after["tidb_ddl_reorg_worker_cnt"] == defaults["tidb_ddl_reorg_worker_cnt"] == "4"
+
+
+def test_copy_from_takes_what_the_source_customised(playbook, cluster, topology):
+    """The source's customised global variables come over (not its noop or instance ones), the
+    target's own declarations win, a second copy changes nothing, the source's password is shown nowhere."""
+    topo = topology(pd=1, tikv=1, tidb=1)
+    target = topo["tidb_servers"][0]["port"]
+    up = playbook("cluster_up.yml", name="vt%d" % (cluster["port"] % 100000), topology=topo, version=VERSION,
+                  tidb_port=target, rows=1)
+    assert up.rc == 0, up.failed() or up.stderr
+    try:
+        run = playbook("variables_copy.yml", source_port=cluster["port"], source_password=cluster["password"],
+                       target_port=target)
+        assert run.rc == 0, run.failed() or run.stderr
+        copied = run.task("Copy to the target, with one of its own")
+        assert copied["copied"] == {"tidb_mem_quota_query": "536870912"}, copied["copied"]
+        assert copied["changed"] is True and sorted(copied["changed_variables"]) == [
+            "tidb_ddl_reorg_worker_cnt", "tidb_mem_quota_query"]
+        assert run.task("Copy again")["changed"] is False
+        assert global_values(target, ["tidb_mem_quota_query", "tidb_txn_mode", "low_priority_updates",
+                                      "tidb_enable_slow_log", "tidb_ddl_reorg_worker_cnt"]) == {
+            "tidb_mem_quota_query": "536870912", "tidb_txn_mode": "pessimistic", "low_priority_updates": "OFF",
+            "tidb_enable_slow_log": "ON", "tidb_ddl_reorg_worker_cnt": "8"}
+        assert cluster["password"] not in run.stdout + run.stderr
+    finally:
+        playbook("cluster_remove.yml", name="vt%d" % (cluster["port"] % 100000))

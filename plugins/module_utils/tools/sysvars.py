@@ -60,6 +60,20 @@ def global_values(connection, names):
     return dict((row["Variable_name"].lower(), row["Value"]) for row in rows or [])
 
 
+def customised(connection):
+    """{name: global value} of the variables a cluster has set away from their defaults, that
+    a copy can carry over: global, writable, not a noop (VARIABLES_INFO)."""
+    rows, _count, _warnings = run_sql(
+        connection, "SELECT VARIABLE_NAME, DEFAULT_VALUE FROM INFORMATION_SCHEMA.VARIABLES_INFO"
+        " WHERE VARIABLE_SCOPE LIKE '%%GLOBAL%%' AND IS_NOOP = 'NO'")
+    defaults = dict((row["VARIABLE_NAME"].lower(), row["DEFAULT_VALUE"]) for row in rows or [])
+    if not defaults:
+        return {}
+    values = global_values(connection, sorted(defaults))
+    return dict((name, value) for name, value in values.items()
+                if name in defaults and not same(value, defaults[name] or ""))
+
+
 def check(name, info, wanted):
     """Refuse what SET GLOBAL would refuse, or clamp: an unknown, read-only, instance- or
     session-scoped variable, a number out of range, a value not among the possible ones."""
