@@ -178,7 +178,7 @@ def _try_slots(catalog, resources, job, purpose, ttl_seconds, holders):
             if exc.code != "CLUSTER_LOCKED":
                 raise
             lock = exc.details
-            if lock.get("expired") and _take_over(catalog, resource, lock):
+            if (lock.get("expired") or not holder_alive(lock)) and _take_over(catalog, resource, lock):
                 try:
                     catalog.acquire(resource, job, purpose, ttl_seconds)
                     return resource
@@ -193,17 +193,17 @@ def _try_slots(catalog, resources, job, purpose, ttl_seconds, holders):
 
 
 def _take_over(catalog, resource, seen):
-    """Break an expired slot lock, if it is still the one seen expired.
+    """Break a slot lock that expired or whose holder is provably gone (the rule of
+    cluster_lock: a process of this host that no longer runs), if it is still the one seen.
 
-    Unlike a cluster lock (catalog.acquire never takes an expired one over), a slot is
-    capacity, not exclusive ownership of a cluster: a job that died holding one must not
-    shrink the limit for a day, and nothing is corrupted if two jobs race here - the worst
+    A slot is capacity, not exclusive ownership of a cluster: a job that died holding one must
+    not shrink the limit for a day, and nothing is corrupted if two jobs race here - the worst
     case is one transfer more than max_concurrent for a while."""
     current = catalog.holder(resource)
     if current is None:
         return True
     if current.get("owner") != seen.get("holder") or current.get("acquired_at") != seen.get("acquired_at") \
-            or not catalog.lock_expired(current):
+            or not (catalog.lock_expired(current) or not holder_alive(current)):
         return False
     catalog.break_lock(resource)
     return True
@@ -218,7 +218,8 @@ def transfer_slot(catalog, cluster, job, max_concurrent=MAX_CONCURRENT, wait=Fal
     The owner is the job (e.g. 'export/nightly-dump'): a re-run of the same job gets its own
     slot again. When every slot is held by other jobs: TRANSFER_LIMIT_REACHED naming them,
     or with wait=True, poll (short, growing intervals) until one frees or wait_timeout
-    seconds pass. An expired slot (its job died) is taken over."""
+    seconds pass. A slot whose job died is taken over: at once when its process was of this host,
+    else once the slot expired."""
     if isinstance(max_concurrent, bool) or not isinstance(max_concurrent, int) or max_concurrent < 1:
         raise TidbOpsError("INVALID_ARGUMENT", "max_concurrent must be a positive integer, not %r."
                            % (max_concurrent,))

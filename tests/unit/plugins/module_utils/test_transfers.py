@@ -222,6 +222,22 @@ def test_an_expired_slot_is_taken_over(catalog, clock):
     assert catalog.holder("transfer-prod-1") is None
 
 
+def test_a_slot_of_a_process_that_is_gone_is_taken_over_at_once(catalog):
+    child = subprocess.Popen(["true"])
+    child.wait()
+    catalog.acquire("transfer-prod-1", "export/killed", "export/killed (host %s, pid %d)"
+                    % (socket.gethostname(), child.pid), 86400)
+    with transfers.transfer_slot(catalog, "prod", "job-2", max_concurrent=1) as slot:
+        assert catalog.holder(slot)["owner"] == "job-2"
+    # a live holder (this process) keeps its slot until it expires
+    catalog.acquire("transfer-prod-1", "export/alive", "export/alive (host %s, pid %d)"
+                    % (socket.gethostname(), os.getpid()), 86400)
+    with pytest.raises(TidbOpsError) as info:
+        with transfers.transfer_slot(catalog, "prod", "job-3", max_concurrent=1):
+            pass
+    assert info.value.code == "TRANSFER_LIMIT_REACHED"
+
+
 def test_release_after_a_takeover_does_not_fail(catalog, clock):
     with transfers.transfer_slot(catalog, "prod", "slow-job", max_concurrent=1, ttl_seconds=60) as slot:
         clock.advance(61)
