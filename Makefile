@@ -15,17 +15,17 @@ export ANSIBLE_NOCOLOR := 1
 
 .PHONY: test test-checks test-suites demo deps system-deps lint sanity unit integration molecule build docs bench clean
 
-# Two lanes at once, one per core (each keeps about one busy): the static checks and molecule,
-# and the pytest suites. Each lane's output is printed when the lane ends (make -O).
+# Two lanes at once, one per core (each keeps about one busy), of about equal length: the
+# integration tests, and everything else. Each lane's output is printed when it ends (make -O).
 test: deps
 	$(MAKE) --no-print-directory -j2 --output-sync=recurse test-checks test-suites
 	@echo "make test: lint, sanity, unit, integration and molecule all passed"
 
 test-checks: deps
-	$(MAKE) --no-print-directory -j1 lint sanity molecule
+	$(MAKE) --no-print-directory -j1 lint sanity unit molecule
 
 test-suites: deps
-	$(MAKE) --no-print-directory -j1 unit integration
+	$(MAKE) --no-print-directory -j1 integration
 
 deps: system-deps $(STAMP) $(COLLECTION_LINK)
 
