@@ -20,6 +20,7 @@ __metaclass__ = type
 
 import os
 
+from ansible.errors import AnsibleError
 from ansible.module_utils.common.collections import is_sequence
 from ansible.module_utils.six import string_types
 from ansible.parsing.plugin_docs import read_docstring
@@ -33,7 +34,13 @@ MODULES_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__fil
 def module_options(module_name, modules_dir=MODULES_DIR):
     """(the option blocks the module takes: the collection's fragments its DOCUMENTATION
     extends, the names of its own options and their aliases)."""
-    doc = read_docstring(os.path.join(modules_dir, module_name + ".py"), verbose=False)["doc"] or {}
+    path = os.path.join(modules_dir, module_name + ".py")
+    doc = read_docstring(path, verbose=False)["doc"]
+    if not doc:
+        # Without it every block would look foreign and module_defaults' logins would be dropped
+        # silently; read_docstring answers None for a DOCUMENTATION that is not valid YAML.
+        raise AnsibleError("tidbops.manager.%s: its DOCUMENTATION (%s) cannot be read as YAML, so the options "
+                           "module_defaults may give it are unknown" % (module_name, path))
     fragments = doc.get("extends_documentation_fragment") or []
     if isinstance(fragments, string_types):
         fragments = [fragments]

@@ -5,6 +5,7 @@ import os
 import re
 
 import pytest
+from ansible.errors import AnsibleError
 
 from ansible_collections.tidbops.manager.plugins.module_utils.specs import BLOCKS, secret_names
 from ansible_collections.tidbops.manager.plugins.plugin_utils.defaults import (
@@ -57,3 +58,10 @@ def test_only_defaulted_foreign_options_are_dropped():
 
 def test_every_secret_of_every_block_is_known_to_the_module_class():
     assert {"login_password", "s3_access_key", "s3_secret_key", "s3_session_token"} <= secret_names()
+
+
+def test_a_module_whose_documentation_is_not_yaml_is_an_error_not_an_empty_set(tmp_path):
+    (tmp_path / "broken.py").write_text("DOCUMENTATION = r\'\'\'\nmodule: broken\ndescription:\n  - a: b: c\n\'\'\'\n")
+    with pytest.raises(AnsibleError) as error:
+        module_options("broken", modules_dir=str(tmp_path))
+    assert "tidbops.manager.broken" in str(error.value) and "YAML" in str(error.value)
