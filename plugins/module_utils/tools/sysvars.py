@@ -17,13 +17,11 @@ __metaclass__ = type
 import re
 
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
-from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import run_sql
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import parse_go_duration, run_sql
 
 NAME_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 BOOLS = {"on": "ON", "1": "ON", "true": "ON", "off": "OFF", "0": "OFF", "false": "OFF"}
 INT_RE = re.compile(r"^[-+]?\d+$")
-DURATION_RE = re.compile(r"^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$")
-DURATION_UNITS = (("ns", 1e-9), ("us", 1e-6), ("µs", 1e-6), ("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600))
 
 
 def as_text(value):
@@ -101,8 +99,11 @@ def check(name, info, wanted):
 
 
 def _seconds(text):
-    return sum(float(number) * dict(DURATION_UNITS)[unit]
-               for number, _fraction, unit in re.findall(r"(\d+(\.\d+)?)(ns|us|µs|ms|s|m|h)", text))
+    """Seconds of a Go duration (24h, 1h30m0s), or None for any other text."""
+    try:
+        return parse_go_duration(text)
+    except TidbOpsError:
+        return None
 
 
 def same(current, wanted):
@@ -115,7 +116,7 @@ def same(current, wanted):
         return BOOLS[current.lower()] == BOOLS[wanted.lower()]
     if INT_RE.match(current) and INT_RE.match(wanted):
         return int(current) == int(wanted)
-    if DURATION_RE.match(current) and DURATION_RE.match(wanted):
+    if _seconds(current) is not None and _seconds(wanted) is not None:
         return _seconds(current) == _seconds(wanted)
     return current.lower() == wanted.lower()
 
