@@ -167,12 +167,12 @@ class MariaDB:
         procs.wait_until(lambda: not procs.pid_alive(pid) or self._accepts(), timeout)
         if not procs.pid_alive(pid):
             _reap(pid)
-            raise MariaDBError("mariadbd exited during start; log:\n" + self._log_tail())
+            raise MariaDBError("mariadbd exited during start; log:\n" + self.log_tail())
         if not self._accepts():
             procs.terminate([pid])
             _reap(pid)
             raise MariaDBError("mariadbd did not accept connections within %ss; log:\n%s"
-                               % (timeout, self._log_tail()))
+                               % (timeout, self.log_tail()))
 
     def stop(self, timeout=30):
         pid = self._server_pid()
@@ -181,6 +181,23 @@ class MariaDB:
         procs.terminate([pid], timeout=timeout)  # SIGTERM is mariadbd's clean shutdown
         _reap(pid)
         self._spawned_pid = None
+
+    def exit_status(self):
+        """How the server this object spawned ended ("killed by signal 9", "exit code 1"), reaping
+        it; None while it runs or when another process started it."""
+        pid = self._spawned_pid
+        if pid is None:
+            return None
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return None
+        if done == 0:
+            return None
+        self._spawned_pid = None
+        if os.WIFSIGNALED(status):
+            return "killed by signal %d" % os.WTERMSIG(status)
+        return "exit code %d" % os.WEXITSTATUS(status)
 
     def admin_connect(self, **kw):
         """root over the unix socket: an account playbooks never change."""
@@ -214,7 +231,7 @@ class MariaDB:
         except pymysql.MySQLError:
             return False
 
-    def _log_tail(self, lines=30):
+    def log_tail(self, lines=30):
         try:
             with open(self.log_path, encoding="utf-8", errors="replace") as fh:
                 return "".join(fh.readlines()[-lines:])

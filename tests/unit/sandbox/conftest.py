@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import warnings
 
 import pytest
 
@@ -35,6 +36,36 @@ def mariadb(sandbox_owner):
     db.start()
     yield db
     db.stop()
+
+
+def revive(db):
+    """Start db again if it has stopped; returns what happened to it, or None if it runs."""
+    if db.running():
+        return None
+    why = "the MariaDB in %s had stopped (%s); started again. Its log ended with:\n%s" % (
+        db.basedir, db.exit_status() or "gone", db.log_tail())
+    db.start()
+    return why
+
+
+@pytest.fixture(autouse=True)
+def mariadb_watch(request):
+    """The session MariaDB serves many test modules: if it ends, say how (signal or exit code)
+    and what its log said, and start it again, so one loss shows its cause and does not fail
+    every later test with "Connection refused"."""
+    if "mariadb" not in request.fixturenames:
+        yield
+        return
+    db = request.getfixturevalue("mariadb")
+    lost = revive(db)
+    if lost:
+        warnings.warn("before %s: %s" % (request.node.nodeid, lost))
+    yield
+    if not db.running():
+        request.node.add_report_section(
+            "teardown", "session MariaDB",
+            "the session MariaDB stopped during this test (%s); its log ended with:\n%s"
+            % (db.exit_status() or "gone", db.log_tail(60)))
 
 
 class StandIn:

@@ -1,5 +1,6 @@
 """The sandbox's MariaDB: a real server set up to look like a fresh TiDB's storage."""
 import os
+import signal
 import socket
 import time
 
@@ -104,6 +105,25 @@ def test_lifecycle_keeps_data(tmp_path):
         db.stop()
     assert procs.owned_pids(owner) == []
     assert start_seconds < 5, "start took %.2fs" % start_seconds
+
+
+def test_a_killed_server_is_revived_with_its_cause(tmp_path):
+    """What the unit suite's watch does for its session server (tests/unit/sandbox/conftest.py)."""
+    from tests.unit.sandbox.conftest import revive
+    db = MariaDB(tmp_path / "db", procs.free_port(), str(tmp_path))
+    db.initialize()
+    try:
+        db.start()
+        assert revive(db) is None
+        os.kill(db._server_pid(), signal.SIGKILL)  # pylint: disable=protected-access
+        assert procs.wait_until(lambda: not db.running(), 10)
+        why = revive(db)
+        assert "killed by signal 9" in why and "Its log ended with" in why
+        with tcp_connect(db) as conn:
+            assert query(conn, "SELECT 1") == ((1,),)
+    finally:
+        db.stop()
+    assert procs.owned_pids(str(tmp_path)) == []
 
 
 def test_start_failure_reports_the_log(tmp_path):
