@@ -37,10 +37,15 @@ ERROR_CODES = {
     "VARIABLE_READ_ONLY": "The system variable is read-only (scope NONE).",
     "VARIABLE_SCOPE_INVALID": "The system variable has no global value to set (INSTANCE- or SESSION-scoped).",
     "VARIABLE_VALUE_INVALID": "The value is out of the variable's range or not one of its possible values.",
+    # Accounts
+    "PRIVILEGE_UNKNOWN": "TiDB has no privilege of that name (static or registered dynamic).",
+    "PRIVILEGE_LEVEL_INVALID": "The privilege level is malformed, or a dynamic privilege is given on another level than `*.*`.",
+    "ACCOUNT_PASSWORD_UNCOMPARABLE": "update_password always with a plugin whose stored hash cannot be compared with a password.",
     # SQL
     "TIDB_CONNECTION_FAILED": "Could not connect to the TiDB SQL endpoint.",
     "TIDB_AUTH_FAILED": "TiDB refused the login_user/login_password.",
     "TIDB_QUERY_FAILED": "A SQL statement failed.",
+    "TIDB_OUTPUT_INVALID": "TiDB answered a statement with text the module cannot read.",
     "MISSING_LIBRARY": "A Python library the module needs is not installed on the managed node.",
     # Storage and catalog
     "STORAGE_URL_INVALID": "The storage location is neither an absolute local path nor an s3://bucket[/prefix] URL.",

@@ -33,6 +33,18 @@ def login_options():
     )
 
 
+def source_login_options():
+    """The login of another cluster's TiDB (copy_from of tidb_variables and tidb_user): no TLS,
+    no defaults from module_defaults, since it is not the cluster the task works on."""
+    return dict(
+        login_host=dict(type="str", required=True),
+        login_port=dict(type="int", default=4000),
+        login_user=dict(type="str", default="root"),
+        login_password=dict(type="str", default="", no_log=True),
+        connect_timeout=dict(type="int", default=10),
+    )
+
+
 def tiup_options():
     """Where tiup and its clusters' metadata are."""
     return dict(

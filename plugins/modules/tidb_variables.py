@@ -146,11 +146,11 @@ error_code:
 '''
 
 from ansible_collections.tidbops.manager.plugins.module_utils.module import TidbOpsModule
-from ansible_collections.tidbops.manager.plugins.module_utils.specs import PORT, SECONDS
+from ansible_collections.tidbops.manager.plugins.module_utils.specs import PORT, SECONDS, source_login_options
 
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 from ansible_collections.tidbops.manager.plugins.module_utils.tools import sysvars
-from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import tidb_connect
+from ansible_collections.tidbops.manager.plugins.module_utils.tools.sql import source_connect, tidb_connect
 
 
 def wanted_values(variables):
@@ -162,8 +162,7 @@ def wanted_values(variables):
 
 def source_values(params):
     """The customised variables of the copy_from cluster."""
-    source = dict(params["copy_from"], ca_cert=None, client_cert=None, client_key=None, check_hostname=None)
-    connection = tidb_connect(source)
+    connection = source_connect(params["copy_from"])
     try:
         return sysvars.customised(connection)
     finally:
@@ -223,13 +222,7 @@ def main():
     module = TidbOpsModule(
         dict(
             variables=dict(type="dict", default={}),
-            copy_from=dict(type="dict", options=dict(
-                login_host=dict(type="str", required=True),
-                login_port=dict(type="int", default=4000),
-                login_user=dict(type="str", default="root"),
-                login_password=dict(type="str", default="", no_log=True),
-                connect_timeout=dict(type="int", default=10),
-            )),
+            copy_from=dict(type="dict", options=source_login_options()),
         ),
         required_one_of=[["variables", "copy_from"]],
         ranges={"copy_from.login_port": PORT, "copy_from.connect_timeout": SECONDS},

@@ -8,7 +8,8 @@ client sees are MariaDB accounts. The server is set up to look like a fresh TiDB
 - root@localhost over the unix socket for the sandbox's own admin work (empty password or
   unix_socket auth), a separate account so it keeps working when a playbook changes the
   TCP root password;
-- TiDB's mysql.tidb table holding tikv_gc_life_time (what tidb_gc_life_time reads);
+- TiDB's mysql.tidb table holding tikv_gc_life_time (what tidb_gc_life_time reads), and its
+  mysql.global_grants (dynamic privileges, tidb/accounts.py);
 - utf8mb4_bin and TiDB's default sql_mode.
 
 Layout of basedir: datadir/, mariadb.log (install + server output), mariadbd.pid, and
@@ -77,6 +78,12 @@ CREATE TABLE IF NOT EXISTS mysql.tidb (
   VARIABLE_VALUE varchar(1024) DEFAULT NULL,
   COMMENT varchar(1024));
 INSERT IGNORE INTO mysql.tidb VALUES ('tikv_gc_life_time', '10m0s', '@COMMENT@');
+CREATE TABLE IF NOT EXISTS mysql.global_grants (
+  USER char(32) NOT NULL DEFAULT '',
+  HOST char(255) NOT NULL DEFAULT '',
+  PRIV char(32) NOT NULL DEFAULT '',
+  WITH_GRANT_OPTION enum('N','Y') NOT NULL DEFAULT 'N',
+  PRIMARY KEY (USER, HOST, PRIV));
 """.replace("@COMMENT@", GC_LIFE_TIME_COMMENT)
 
 # A migration source (DM's upstream) writes a ROW binlog with full images and column
@@ -186,10 +193,12 @@ class MariaDB:
         """How the server this object spawned ended ("killed by signal 9", "exit code 1"), reaping
         it; None while it runs or when another process started it."""
         pid = self._spawned_pid
-        if pid is None:
+        if pid is None or self.running():
             return None
         try:
-            done, status = os.waitpid(pid, os.WNOHANG)
+            # Not running but maybe not reapable yet: an exiting server loses its command line
+            # before it is a zombie, and waitpid reports it only then, which is soon.
+            done, status = os.waitpid(pid, 0)
         except ChildProcessError:
             return None
         if done == 0:

@@ -69,6 +69,11 @@ def tidb_connect(params):
         raise TidbOpsError("TIDB_CONNECTION_FAILED", "cannot connect to TiDB at %s: %s" % (where, exc))
 
 
+def source_connect(login):
+    """A connection to another cluster's TiDB from a copy_from login (specs.source_login_options)."""
+    return tidb_connect(dict(login, ca_cert=None, client_cert=None, client_key=None, check_hostname=None))
+
+
 def run_sql(connection, statement, args=None):
     """Execute one statement; return (rows as dicts or None, rowcount, warnings)."""
     try:

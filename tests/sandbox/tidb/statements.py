@@ -190,7 +190,7 @@ def _is_bare_select_item(toks, first, last):
 # Other statement families register their handlers when imported.
 
 # pylint: disable=wrong-import-position,unused-import
-from tests.sandbox.tidb import brie, checksum, kill, resultset  # noqa: E402,F401
+from tests.sandbox.tidb import accounts, brie, checksum, kill, resultset  # noqa: E402,F401
 from tests.sandbox.tidb import cluster_info, import_into, variables_info  # noqa: E402,F401
 
 
