@@ -1,6 +1,6 @@
 """Handlers for the TiDB-only parts of everyday SQL: who the server is, and GC life time.
 
-- SELECTs mentioning VERSION(), TIDB_VERSION(), @@version, @@version_comment or
+- SELECTs mentioning VERSION(), TIDB_VERSION(), TIDB_CURRENT_TSO(), @@version, @@version_comment or
   @@[global.]tidb_gc_life_time get those expressions replaced by literals (named as the
   expression was written, as MySQL names columns), and run on MariaDB otherwise intact.
 - SHOW [GLOBAL|SESSION] VARIABLES [LIKE ...|WHERE ...] includes the TiDB values.
@@ -98,8 +98,12 @@ def show_variables(ctx, m):
 # Expressions inside SELECT
 
 _FUNCTIONS = {
-    "version": lambda identity: identity.server_version,
-    "tidb_version": lambda identity: identity.tidb_version_text,
+    "version": lambda ctx: ctx.identity.server_version,
+    "tidb_version": lambda ctx: ctx.identity.tidb_version_text,
+    # A TSO from the cluster's allocator, the one BACKUP's BackupTS comes from, so the two
+    # compare as they do on TiDB. (TiDB answers the transaction's start TSO: repeated calls in
+    # one explicit transaction agree there; here each call is a new TSO.)
+    "tidb_current_tso": lambda ctx: brie.tso_allocator(ctx).next(),
 }
 
 # What can follow a select-list item that has no alias.
@@ -120,7 +124,8 @@ def select_expressions(ctx, m):
     edits = []
     for first, last, value in _virtual_expressions(ctx, toks):
         text = sql[toks[first].start:toks[last].end]
-        replacement = sqltext.literal(value)
+        # TIDB_CURRENT_TSO() is a BIGINT: a bare number, not a string
+        replacement = str(value) if isinstance(value, int) else sqltext.literal(value)
         if _is_bare_select_item(toks, first, last):
             replacement += " AS " + sqltext.identifier(text)
         edits.append((toks[first].start, toks[last].end, replacement))
@@ -149,7 +154,7 @@ def _virtual_expressions(ctx, toks):
         elif (tok.kind == "word" and tok.text.lower() in _FUNCTIONS
               and [t.text for t in toks[i + 1:i + 3]] == ["(", ")"]
               and not (i > 0 and toks[i - 1].text == ".")):
-            yield i, i + 2, _FUNCTIONS[tok.text.lower()](ctx.identity)
+            yield i, i + 2, _FUNCTIONS[tok.text.lower()](ctx)
 
 
 def _is_bare_select_item(toks, first, last):

@@ -157,6 +157,20 @@ def test_local_backup_files_and_restore(tidb, tmp_path):
     assert shown[-1]["Message"].startswith("[executor:8125]Restore failed: load backupmeta")
 
 
+def test_current_tso_and_backup_ts_come_from_one_clock(tidb, tmp_path):
+    """TIDB_CURRENT_TSO() is a BIGINT from the cluster's allocator that BACKUP's BackupTS uses too,
+    so a TSO taken before a backup is below its BackupTS and one taken after is above it."""
+    conn = connect(tidb)
+    make_data(conn)
+    names, rows = run(conn, "SELECT TIDB_CURRENT_TSO()")
+    before = rows[0][0]
+    assert names == ["TIDB_CURRENT_TSO()"] and isinstance(before, int)
+    backup_ts = run(conn, "BACKUP DATABASE brie_a TO 'local://%s'" % (tmp_path / "tso"))[1][0][2]
+    after = run(conn, "SELECT tidb_current_tso() AS t, TIDB_CURRENT_TSO() + 0")[1][0]
+    assert before < backup_ts < after[0] < after[1]
+    assert abs(tso.to_unix(after[0]) - time.time()) < 60  # physical part is the wall clock
+
+
 def test_s3_backup_restore_and_no_secret(tidb, sandbox):
     conn = connect(tidb)
     make_data(conn)
