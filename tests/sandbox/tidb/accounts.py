@@ -201,8 +201,7 @@ def grant(ctx, m):
     static = [p for p in privileges if p in STATIC]
     if not static:
         return Ok()
-    return Rewrite("GRANT %s ON %s TO %s%s" % (", ".join(static), m.group("level"), m.group("to"),
-                                                m.group("option") or ""))
+    return Rewrite("GRANT %s ON %s TO %s%s" % (", ".join(static), m.group("level"), m.group("to"), m.group("option") or ""))
 
 
 def _delete_dynamic(ctx, accounts, names=None):

@@ -47,8 +47,10 @@ What the stand-in does instead of BR (see tests/sandbox/README.md):
   the incremental holds the tables whose signature changed since that backup, whole, and
   the names of those dropped since. Restoring it replaces those tables. A TSO that is not
   one of this cluster's BackupTS fails (the sandbox cannot tell what changed since then).
-- Views, sequences and system schemas (mysql, sys, ...) are not backed up; WITH_SYS_TABLE,
-  CONCURRENCY, LOAD_STATS, WAIT_TIFLASH_READY, ... are accepted and change nothing.
+- Views, sequences and system schemas (mysql, sys, ...) are not backed up as tables; a full
+  backup takes the accounts, which RESTORE DATABASE * merges back as BR does when
+  WITH_SYS_TABLE is on (systables.py). CONCURRENCY, LOAD_STATS, WAIT_TIFLASH_READY, ... are
+  accepted and change nothing.
   RATE_LIMIT = n MB/SECOND throttles the data written or read to n MiB/s.
 - Knob brie_min_seconds (python -m tests.sandbox knob) stretches every task to at least
   that long, its progress spread over the time. A running task reads it again twice a
@@ -66,7 +68,7 @@ import zlib
 
 import pymysql
 
-from tests.sandbox.tidb import backupmeta, brie_parse, checksum, cluster_info, knobs, resultset, tables, tso
+from tests.sandbox.tidb import backupmeta, brie_parse, checksum, cluster_info, knobs, resultset, systables, tables, tso
 from tests.sandbox.tidb.brie_storage import (ERR_INVALID_ARGUMENT, ERR_INVALID_METAFILE,
                                              ERR_RESTORE_CHECKSUM, ERR_TABLES_EXIST,
                                              UNEMULATED_SCHEMES, BrError, Destination,
@@ -577,6 +579,8 @@ class _Backup(_Job):
             "is_incremental": plan.last_backup > 0, "new_collations_enabled": "True",
             "databases": [], "tables": [], "dropped_tables": [],
         }
+        if plan.all:  # a full backup takes the accounts too (BR >= v5.1.0)
+            meta["sys_tables"] = systables.dump(conn)
         if not dbs and not infos:
             # "Nothing to backup": backupmeta alone, no progress (the task shows Wait).
             self._write_meta(store, meta)
@@ -596,7 +600,7 @@ class _Backup(_Job):
         for db in dbs:
             with conn.cursor() as cur:
                 cur.execute("SHOW CREATE DATABASE %s" % tables.quote(db))
-                create_db = _text(cur.fetchone()[1])
+                create_db = tables.text(cur.fetchone()[1])
             meta["databases"].append({"name": db, "create": create_db})
 
         counts = {}
@@ -732,12 +736,6 @@ def _cluster_id(ctx):
     return int(hashlib.sha1(("cluster-" + ctx.cluster).encode()).hexdigest()[:15], 16)
 
 
-def _text(value):
-    if isinstance(value, (bytes, bytearray)):
-        return bytes(value).decode("utf-8", "surrogateescape")
-    return value
-
-
 def _load_history(path):
     try:
         with open(path, encoding="utf-8") as handle:
@@ -794,10 +792,12 @@ class _Restore(_Job):
                         ERR_TABLES_EXIST))
             task.restore_ts = tso_allocator(self.ctx).next()
             task.backup_ts = int(meta.get("end_version", 0))
-            if not wanted and not dropped:
+            if wanted or dropped:
+                self._restore(store, conn, meta, dbs, wanted, dropped, incremental)
+            else:
                 self.pacer.finish()
-                return
-            self._restore(store, conn, meta, dbs, wanted, dropped, incremental)
+            if plan.all and meta.get("sys_tables") and systables.restores_accounts(plan.options, self.ctx.version):
+                systables.restore(conn, meta["sys_tables"])
         finally:
             conn.close()
 

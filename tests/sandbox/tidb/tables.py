@@ -27,6 +27,13 @@ RAW_CONV = {k: v for k, v in pymysql.converters.conversions.items() if not isins
 NULL_TAG, BYTES_TAG, STR_TAG = b"\x00", b"\x01", b"\x02"
 
 
+def text(value):
+    """A value read through RAW_CONV as text (bytes decoded, invalid UTF-8 kept as surrogates)."""
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8", "surrogateescape")
+    return value
+
+
 def quote(name):
     return "`" + name.replace("`", "``") + "`"
 

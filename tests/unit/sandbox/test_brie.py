@@ -14,8 +14,9 @@ import pytest
 
 from tests.sandbox import procs
 from tests.sandbox.tidb import backupmeta, brie_parse, checksum, knobs, tso
+from tests.sandbox.mariadb import MariaDB
 
-from .conftest import REPO_ROOT
+from .conftest import REPO_ROOT, StandIn
 
 LOCK = "DO NOT DELETE\nThis file exists to remind other backup jobs won't use this path"
 DBS = ("brie_a", "brie_b", "brie_c")
@@ -30,8 +31,8 @@ def clean(mariadb):
 
 
 def connect(standin, **kw):
-    return pymysql.connect(host="127.0.0.1", port=standin.port, user="root", password="",
-                           autocommit=True, **kw)
+    kw.setdefault("password", "")
+    return pymysql.connect(host="127.0.0.1", port=standin.port, user="root", autocommit=True, **kw)
 
 
 def run(conn, sql):
@@ -442,3 +443,78 @@ def test_knob_cli(tmp_path):
     assert bad.returncode == 2 and "unknown knob" in bad.stderr
     assert knobs.sandbox_dir_of_owner("/s/clusters/c1") == "/s"
     assert knobs.sandbox_dir_of_owner("/s/other") == "/s/other"
+
+
+# -- accounts (the mysql schema's privilege tables) ---------------------------------------
+
+def test_full_restore_brings_accounts_as_br_does(tmp_path, sandbox_owner):
+    """BACKUP DATABASE * takes the accounts; RESTORE DATABASE * merges them back when WITH_SYS_TABLE
+    is on (the default from v7.6.0): same-named accounts are replaced (root's password too), the
+    target's own stay, system variables never come over."""
+    db = MariaDB(str(tmp_path / "storage"), procs.free_port(), sandbox_owner)
+    db.initialize()
+    db.start()
+    standins = []
+
+    def standin(version):
+        started = StandIn(db, str(tmp_path / version), version=version)
+        standins.append(started)
+        return started
+
+    def login(server, user, password):
+        pymysql.connect(host="127.0.0.1", port=server.port, user=user, password=password).close()
+
+    try:
+        old = standin("v7.5.1")
+        conn = connect(old)
+        make_data(conn)
+        with conn.cursor() as cur:
+            cur.execute("CREATE USER acct_b IDENTIFIED BY 'secret'")
+            cur.execute("GRANT SELECT ON brie_a.* TO acct_b")
+            cur.execute("GRANT BACKUP_ADMIN ON *.* TO acct_b")
+            cur.execute("SET GLOBAL tidb_mem_quota_query = 2147483648")
+        dest = "local://%s" % (tmp_path / "full")
+        run(conn, "BACKUP DATABASE * TO '%s'" % dest)
+        with conn.cursor() as cur:
+            cur.execute("DROP USER acct_b")
+            cur.execute("CREATE USER acct_t IDENTIFIED BY 'target'")
+            cur.execute("SET GLOBAL tidb_mem_quota_query = 1073741825")
+            cur.execute("ALTER USER 'root'@'%' IDENTIFIED BY 'changed'")
+        conn.close()
+        conn = connect(old, password="changed")
+
+        def restore(server, conn, options=""):
+            with conn.cursor() as cur:
+                cur.execute("DROP DATABASE brie_a")
+            run(conn, "RESTORE DATABASE * FROM '%s'%s" % (dest, options))
+
+        restore(old, conn)  # before v7.6: data only
+        assert run(conn, "SELECT COUNT(*) FROM brie_a.items")[1] == ((600,),)
+        with pytest.raises(pymysql.err.OperationalError):
+            login(old, "acct_b", "secret")
+        restore(old, conn, " WITH_SYS_TABLE = 1")
+        login(old, "acct_b", "secret")
+        login(old, "acct_t", "target")  # the target's own account stays
+        login(old, "root", "")  # root is the backup's again, password and all
+        conn.close()
+        conn = connect(old)
+        assert run(conn, "SHOW GRANTS FOR acct_b")[1] == (
+            ("GRANT USAGE ON *.* TO 'acct_b'@'%'",), ("GRANT SELECT ON `brie_a`.* TO 'acct_b'@'%'",),
+            ("GRANT BACKUP_ADMIN ON *.* TO 'acct_b'@'%'",))
+        assert run(conn, "SELECT @@global.tidb_mem_quota_query")[1] == (("1073741825",),)  # never restored
+        conn.close()
+
+        new = standin("v7.6.0")
+        conn = connect(new)
+        with conn.cursor() as cur:
+            cur.execute("DROP USER acct_b")
+        restore(new, conn, " WITH_SYS_TABLE = 0")
+        with pytest.raises(pymysql.err.OperationalError):
+            login(new, "acct_b", "secret")
+        restore(new, conn)  # from v7.6 the default
+        login(new, "acct_b", "secret")
+        conn.close()
+    finally:
+        for started in standins:
+            started.kill()
+        db.stop()
