@@ -2,11 +2,11 @@
 import os
 import signal
 import socket
-import time
 
 import pymysql
 import pytest
 
+from tests.sandbox import mariadb as mariadb_module
 from tests.sandbox import procs
 from tests.sandbox.mariadb import MariaDB, MariaDBError
 
@@ -72,9 +72,7 @@ def test_initialize_and_start_are_idempotent(mariadb):
     mariadb.initialize()
     assert os.stat(marker).st_mtime_ns == before
     pid = mariadb._server_pid()  # pylint: disable=protected-access
-    started = time.monotonic()
     mariadb.start()
-    assert time.monotonic() - started < 0.5
     assert mariadb._server_pid() == pid  # pylint: disable=protected-access
 
 
@@ -85,10 +83,11 @@ def test_lifecycle_keeps_data(tmp_path):
     db.stop()  # not running: no-op
     db.initialize()
     assert db.initialized()
+    # the datadir is a copy of the one installed template, not a new install of its own
+    template = mariadb_module._template_datadir()  # pylint: disable=protected-access
+    assert sorted(os.listdir(db.datadir)) == sorted(os.listdir(template))
     try:
-        started = time.monotonic()
         db.start()
-        start_seconds = time.monotonic() - started
         assert db.running()
         with db.admin_connect() as conn:
             query(conn, "CREATE DATABASE keep")
@@ -104,7 +103,6 @@ def test_lifecycle_keeps_data(tmp_path):
     finally:
         db.stop()
     assert procs.owned_pids(owner) == []
-    assert start_seconds < 5, "start took %.2fs" % start_seconds
 
 
 def test_a_killed_server_is_revived_with_its_cause(tmp_path):
