@@ -49,7 +49,8 @@ def main():
             print("== the demo playbook failed (rc %d)" % proc.returncode)
             return proc.returncode
         print("== done: deployed a 1 PD / 3 TiKV / 1 TiDB cluster with tidb_cluster, wrote rows "
-              "with tidb_query, set global variables (tidb_variables), created an account with dynamic privileges (tidb_user), stopped one TiKV (nodes:) and saw it Down, started it and saw it Up "
+              "with tidb_query, set global variables (tidb_variables), created an account with dynamic "
+              "privileges (tidb_user), stopped one TiKV (nodes:) and saw it Down, started it and saw it Up "
               "with tidb_cluster_info, read the rows back, backed the cluster up (tidb_backup) and "
               "exported it (tidb_export, zipped), dropped the data, restored it (tidb_restore, "
               "checksums verified), dropped it again, imported the export (tidb_import), read the "

@@ -21,6 +21,14 @@ def test_the_documented_blocks_are_the_blocks_the_module_takes(module):
     assert module_options(module)[0] == set(re.findall(r'"(\w+)"', declared))
 
 
+@pytest.mark.parametrize("module", MODULES)
+def test_every_module_runs_through_the_collections_action(module):
+    """Without its action plugin a module gets module_defaults' foreign options and refuses them."""
+    action = os.path.join(os.path.dirname(MODULES_DIR), "action", module + ".py")
+    with open(action) as handle:
+        assert "class ActionModule(ModuleAction)" in handle.read()
+
+
 def test_each_module_takes_only_what_it_uses():
     assert module_options("tidb_query") == ({"login"}, {"query", "positional_args", "named_args", "single_transaction"})
     assert module_options("dm_task")[0] == {"dm"}
