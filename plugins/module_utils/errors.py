@@ -89,6 +89,16 @@ ERROR_CODES = {
     # HTTP APIs
     "HTTP_REQUEST_FAILED": "An HTTP API answered with an error.",
     # Data Migration
+    # TiCDC changefeeds
+    "CDC_UNREACHABLE": "No TiCDC server in cdc_url answered.",
+    "CDC_API_ERROR": "The TiCDC OpenAPI answered with an error that has no more specific code (see cdc_error_code).",
+    "CDC_CHANGEFEED_INVALID": "TiCDC refused the changefeed's settings: its id, start_ts, target_ts or filter rules.",
+    "CDC_SINK_INVALID": "The sink is refused: a parameter out of range (worker-count or max-txn-row not positive), credentials in its options, or TiCDC cannot log in to it.",
+    "CDC_START_TS_BEFORE_GC": "The start TSO is at or before the upstream's GC safe point: the changes after it are gone (CDC:ErrStartTsBeforeGC).",
+    "CDC_TABLE_INELIGIBLE": "Tables the filter takes have no primary or not-null unique key (CDC:ErrTableIneligible); set ignore_ineligible_table.",
+    "CDC_CHANGEFEED_NOT_UPDATABLE": "The changefeed differs in what TiCDC cannot update (its start_ts); remove it and create it again.",
+    "CDC_SYNC_TIMEOUT": "The changefeed's checkpoint did not reach the upstream's TSO of the call within wait_timeout.",
+    "CDC_CHANGEFEED_FAILED": "The changefeed is in state failed, or stopped with an error, while it was waited for.",
     "DM_API_UNREACHABLE": "No DM-master in dm_master_url answered.",
     "DM_API_ERROR": "The DM-master OpenAPI answered with an error that has no more specific code (see dm_error_code).",
     "DM_TASK_INVALID": "The task (DM task YAML or OpenAPI model) is malformed, or DM refused its configuration.",

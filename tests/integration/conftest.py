@@ -103,12 +103,12 @@ def playbook(ansible_env, sandbox):
 
 @pytest.fixture(scope="session")
 def topology(sandbox):
-    """topology(pd=1, tikv=3, tidb=1) -> a topology dict on free ports of 127.0.0.1."""
+    """topology(pd=1, tikv=3, tidb=1, cdc=0) -> a topology dict on free ports of 127.0.0.1."""
     import yaml
 
-    def make(pd=1, tikv=3, tidb=1):
+    def make(pd=1, tikv=3, tidb=1, cdc=0):
         out = subprocess.run([sys.executable, "-m", "tests.sandbox", "topology", "--pd", str(pd),
-                              "--tikv", str(tikv), "--tidb", str(tidb)],
+                              "--tikv", str(tikv), "--tidb", str(tidb), "--cdc", str(cdc)],
                              cwd=REPO_ROOT, check=True, capture_output=True, text=True).stdout
         return yaml.safe_load(out)
     return make

@@ -3,7 +3,7 @@
     python -m tests.sandbox up --dir DIR        start services, write DIR/bin/tiup and env files
     python -m tests.sandbox down --dir DIR      stop every cluster and service of DIR
     python -m tests.sandbox status --dir DIR    what runs (exit 0 when up, 1 when down)
-    python -m tests.sandbox topology [--pd 1] [--tikv 3] [--tidb 1] [--host 127.0.0.1]
+    python -m tests.sandbox topology [--pd 1] [--tikv 3] [--tidb 1] [--cdc 0] [--host 127.0.0.1]
                                                  a topology YAML with free ports
     python -m tests.sandbox knob --dir DIR [NAME=VALUE ...]
                                                  set test knobs (0 clears one); prints them
@@ -30,6 +30,7 @@ def main(argv=None):
     topo.add_argument("--pd", type=int, default=1)
     topo.add_argument("--tikv", type=int, default=3)
     topo.add_argument("--tidb", type=int, default=1)
+    topo.add_argument("--cdc", type=int, default=0, help="TiCDC servers (cdc_servers)")
     topo.add_argument("--host", default="127.0.0.1")
     topo.add_argument("--deploy-dir", default="/tidb-deploy")
     topo.add_argument("--data-dir", default="/tidb-data")
@@ -44,10 +45,10 @@ def main(argv=None):
         return _knob(args)
 
     if args.command == "topology":
-        if min(args.pd, args.tikv, args.tidb) < 0:
+        if min(args.pd, args.tikv, args.tidb, args.cdc) < 0:
             parser.error("counts must not be negative")
         sys.stdout.write(topology_yaml(args.pd, args.tikv, args.tidb, args.host,
-                                       args.deploy_dir, args.data_dir))
+                                       args.deploy_dir, args.data_dir, args.cdc))
         return 0
     sandbox = Sandbox(args.dir)
     try:

@@ -145,6 +145,13 @@ def set_gc_life_time(state_path, seconds):
         _gc_section(state)["life_time"] = int(seconds)
 
 
+def age_cluster(state_path, seconds):
+    """A test's time machine: the cluster was created seconds earlier, so the emulated GC worker
+    runs as it would have by now (its safepoint moves to now - gc life time)."""
+    with locked_state(state_path) as state:
+        state["created"] = state.get("created", time.time()) - seconds
+
+
 def read_gc(state_path):
     with locked_state(state_path) as state:
         return json.loads(json.dumps(_advance_gc(state)))

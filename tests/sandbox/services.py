@@ -386,10 +386,10 @@ class Sandbox(object):
 
 
 def topology_yaml(pd=1, tikv=3, tidb=1, host="127.0.0.1", deploy_dir="/tidb-deploy",
-                  data_dir="/tidb-data"):
+                  data_dir="/tidb-data", cdc=0):
     """A topology for `host` with free ports for every port (and TiKV location labels so
     that tiup's label check passes with several TiKVs on one host)."""
-    count = 2 * (pd + tikv + tidb) + 2
+    count = 2 * (pd + tikv + tidb) + cdc + 2
     ports = _free_ports(count)
     lines = ["global:", "  user: tidb", "  ssh_port: 22",
              "  deploy_dir: %s" % deploy_dir, "  data_dir: %s" % data_dir,
@@ -409,6 +409,10 @@ def topology_yaml(pd=1, tikv=3, tidb=1, host="127.0.0.1", deploy_dir="/tidb-depl
     for dummy in range(tidb):
         lines += ["  - host: %s" % host, "    port: %d" % ports.pop(),
                   "    status_port: %d" % ports.pop()]
+    if cdc:
+        lines.append("cdc_servers:")
+    for dummy in range(cdc):
+        lines += ["  - host: %s" % host, "    port: %d" % ports.pop()]
     if not pd:
         lines[lines.index("pd_servers:")] = "pd_servers: []"
     return "\n".join(lines) + "\n"

@@ -14,6 +14,7 @@ from pymysqlreplication import BinLogStreamReader
 from pymysqlreplication.event import QueryEvent, RotateEvent, XidEvent
 from pymysqlreplication.row_event import DeleteRowsEvent, UpdateRowsEvent, WriteRowsEvent
 
+from tests.sandbox import changelog
 from tests.sandbox.dm import checkpoint as cp
 from tests.sandbox.dm import precheck, taskcfg
 from tests.sandbox.dm.errors import DMError, db_error
@@ -234,23 +235,9 @@ class Subtask(object):
         """The binlog position of the first transaction at or after Unix time ts."""
         upstream = self._upstream()
         with upstream, upstream.cursor() as cur:
-            cur.execute("SHOW BINARY LOGS")
-            logs = [r[0] for r in cur.fetchall()]
-            cur.execute("SHOW MASTER STATUS")
-            master = cur.fetchone()
-        stream = BinLogStreamReader(connection_settings=self._settings(), server_id=random.randint(100000, 2 ** 31 - 1),
-                                    log_file=logs[0], log_pos=4, resume_stream=True, blocking=False,
-                                    only_events=[QueryEvent, XidEvent, RotateEvent])
-        boundary = (logs[0], 4)
-        try:
-            for event in stream:
-                if event.timestamp and event.timestamp >= ts and not isinstance(event, RotateEvent):
-                    return boundary
-                if isinstance(event, XidEvent) or (isinstance(event, QueryEvent) and event.query != "BEGIN"):
-                    boundary = (stream.log_file, stream.log_pos)
-        finally:
-            stream.close()
-        return (master[0], int(master[1]))
+            first = changelog.first_position(cur)
+            master = changelog.master_position(cur)
+        return changelog.position_at_time(self._settings(), first, ts) or master
 
     def _settings(self):
         src = self.source
@@ -327,7 +314,7 @@ class Subtask(object):
         schema, table = event.schema, event.table
         if not taskcfg.allowed(cfg, schema, table):
             return False
-        kind = {WriteRowsEvent: "insert", UpdateRowsEvent: "update", DeleteRowsEvent: "delete"}[type(event)]
+        kind = changelog.ROW_KINDS[type(event)]
         if taskcfg.ignored_dml(cfg, schema, table, kind):
             return False
         if (schema, table) not in created:
@@ -335,33 +322,8 @@ class Subtask(object):
                 t_schema, t_table = self.create_target(ucur, ddl, schema, table)
             created.add((schema, table))
         t_schema, t_table = taskcfg.route(cfg, schema, table)
-        target = cp.qname(t_schema, t_table)
-        keys = getattr(event, "primary_key", None) or ()
-        keys = [keys] if isinstance(keys, str) else list(keys)  # one column comes as a bare name
-        for row in event.rows:
-            if kind == "insert":
-                self._write(dcur, target, row["values"], "REPLACE" if safe else "INSERT")
-            elif kind == "delete":
-                self._delete(dcur, target, row["values"], keys)
-            elif safe:
-                self._delete(dcur, target, row["before_values"], keys)
-                self._write(dcur, target, row["after_values"], "REPLACE")
-            else:
-                after = row["after_values"]
-                where, args = _where(row["before_values"], keys)
-                dcur.execute("UPDATE %s SET %s WHERE %s LIMIT 1" % (target, ", ".join("%s = %%s" % cp.qname(c) for c in after),
-                                                                    where), list(after.values()) + args)
+        changelog.apply_rows(dcur, cp.qname(t_schema, t_table), event, safe)
         return True
-
-    @staticmethod
-    def _write(dcur, target, values, verb):
-        dcur.execute("%s INTO %s (%s) VALUES (%s)" % (verb, target, ", ".join(cp.qname(c) for c in values),
-                                                      ", ".join(["%s"] * len(values))), list(values.values()))
-
-    @staticmethod
-    def _delete(dcur, target, values, keys):
-        where, args = _where(values, keys)
-        dcur.execute("DELETE FROM %s WHERE %s LIMIT 1" % (target, where), args)
 
     # ---- status -----------------------------------------------------------------------------
     def status(self):
@@ -388,11 +350,6 @@ class Subtask(object):
             out["load_status"] = {"finished_bytes": done, "total_bytes": total, "progress": "%.2f %%" % (100.0 * done / total),
                                   "meta_binlog": "", "meta_binlog_gtid": "", "bps": 0}
         return out
-
-
-def _where(values, keys):
-    cols = [k for k in keys or () if k in values] or list(values)
-    return " AND ".join("%s <=> %%s" % cp.qname(c) for c in cols), [values[c] for c in cols]
 
 
 def _seconds(text):

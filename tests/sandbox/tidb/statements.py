@@ -11,6 +11,7 @@ table is real.
 """
 import re
 
+from tests.sandbox import changelog
 from tests.sandbox.tidb import sqltext
 from tests.sandbox.tidb.registry import Ok, Rewrite, statement, unsupported
 from tests.sandbox.tidb.sysvars import (VARIABLES, global_only_error, global_read_error)
@@ -103,8 +104,18 @@ _FUNCTIONS = {
     # A TSO from the cluster's allocator, the one BACKUP's BackupTS comes from, so the two
     # compare as they do on TiDB. (TiDB answers the transaction's start TSO: repeated calls in
     # one explicit transaction agree there; here each call is a new TSO.)
-    "tidb_current_tso": lambda ctx: brie.tso_allocator(ctx).next(),
+    "tidb_current_tso": lambda ctx: _current_tso(ctx),
 }
+
+
+
+def _current_tso(ctx):
+    """A TSO marked with the binlog position now: the changes committed after the call are
+    after it in the cluster's change stream (tests/sandbox/changelog.py)."""
+    with ctx.admin().cursor() as cur:
+        tso, dummy = brie.tso_allocator(ctx).next(mark=lambda: changelog.master_position(cur))
+    return tso
+
 
 # What can follow a select-list item that has no alias.
 _ITEM_END = {"FROM", "WHERE", "LIMIT", "INTO", "ORDER", "GROUP", "HAVING", "UNION",

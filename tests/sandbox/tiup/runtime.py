@@ -18,9 +18,10 @@ from tests.sandbox import procs
 from tests.sandbox.tiup import env as tiup_env
 
 SANDBOX_JSON = "sandbox.json"
+CLUSTER_SERVER_ID = 1
 
 MODULES = {"pd": "tests.sandbox.pd_server", "tikv": "tests.sandbox.tikv_server",
-           "tidb": "tests.sandbox.tidb"}
+           "tidb": "tests.sandbox.tidb", "cdc": "tests.sandbox.cdc"}
 
 
 def bind_host(host):
@@ -69,9 +70,12 @@ class ClusterRuntime(object):
         return os.path.isdir(self.state_dir)
 
     def mariadb(self):
-        from tests.sandbox.mariadb import MariaDB  # the other helper's module
+        from tests.sandbox.mariadb import BINLOG_OPTIONS, MariaDB  # the other helper's module
         state = self.load_state()
-        return MariaDB(self.path("mariadb"), state.get("mariadb_port", 0), self.owner)
+        # The binlog is the cluster's change stream (tests/sandbox/changelog.py): what TiKV's
+        # change data capture gives TiCDC.
+        return MariaDB(self.path("mariadb"), state.get("mariadb_port", 0), self.owner,
+                       extra_options=BINLOG_OPTIONS + ["--server-id=%d" % CLUSTER_SERVER_ID])
 
     def ensure_storage_port(self):
         """The MariaDB, moved to a new free port when a stopped server's remembered port has
@@ -144,6 +148,21 @@ class ClusterRuntime(object):
                     "--config", os.path.join(deploy, "conf", "tikv.toml"),
                     "--log-file", os.path.join(log_dir, "tikv.log"),
                     "--version", inst.version(meta.version)]
+        elif inst.role == "cdc":
+            # run_cdc.sh: cdc server --addr --advertise-addr --pd [--data-dir] [--gc-ttl] [--tz]
+            # --config conf/cdc.toml --log-file
+            args = ["server", "--addr", "%s:%d" % (host, spec["port"]),
+                    "--advertise-addr", "%s:%d" % (inst.host, spec["port"]),
+                    "--pd", ",".join("http://%s:%d" % (p.host, p.spec["client_port"])
+                                     for p in topology.pd_instances()),
+                    "--data-dir=%s" % tiup_env.host_path(inst.manage_host, inst.data_dir)]
+            if spec.get("gc-ttl"):
+                args += ["--gc-ttl", str(spec["gc-ttl"])]
+            if spec.get("tz"):
+                args += ["--tz", spec["tz"]]
+            args += ["--config", os.path.join(deploy, "conf", "cdc.toml"),
+                     "--log-file", os.path.join(log_dir, "cdc.log"),
+                     "--version", inst.version(meta.version), "--sandbox-state", self.state_dir]
         else:
             db = self.mariadb()
             args = ["--host", host, "--port", str(spec["port"]),
@@ -159,7 +178,7 @@ class ClusterRuntime(object):
         host = bind_host(inst.host)
         if inst.role == "pd":
             return ["--client-urls=http://%s:%d" % (host, inst.spec["client_port"])]
-        if inst.role == "tikv":
+        if inst.role in ("tikv", "cdc"):
             return ["--addr", "%s:%d" % (host, inst.spec["port"])]
         return ["--port", str(inst.spec["port"])]
 

@@ -1,8 +1,9 @@
 """The cluster topology like tiup's pkg/cluster/spec: strict decoding (yaml.v3 with
 KnownFields), defaults, validation with tiup's error texts, instance model, meta.yaml.
 
-Only pd_servers, tikv_servers and tidb_servers can hold instances in the sandbox; the other
-instance lists are known keys but must be empty (the sandbox does not emulate them).
+Only pd_servers, tikv_servers, tidb_servers and cdc_servers can hold instances in the
+sandbox; the other instance lists are known keys but must be empty (the sandbox does not
+emulate them).
 """
 import os
 import re
@@ -94,6 +95,20 @@ TIDB_SPEC = [
     ("arch", "str", True, None), ("os", "str", True, None),
 ]
 
+# pkg/cluster/spec/cdc.go CDCSpec (ticdc_cluster_id has no omitempty)
+CDC_SPEC = [
+    ("host", "str", False, None), ("manage_host", "str", True, None),
+    ("ssh_port", "int", True, None), ("patched", "bool", True, None),
+    ("ignore_exporter", "bool", True, None), ("port", "int", False, 8300),
+    ("deploy_dir", "str", True, None), ("data_dir", "str", True, None),
+    ("log_dir", "str", True, None), ("offline", "bool", True, None),
+    ("gc-ttl", "int", True, None), ("tz", "str", True, None),
+    ("ticdc_cluster_id", "str", False, None), ("source", "str", True, None),
+    ("numa_node", "str", True, None), ("config", "map", True, None),
+    ("resource_control", "struct:ResourceControl", True, None),
+    ("arch", "str", True, None), ("os", "str", True, None),
+]
+
 # Instance lists the sandbox does not run: known keys (so no "field not found"), but they
 # must be empty.
 UNSUPPORTED_LISTS = {
@@ -101,7 +116,7 @@ UNSUPPORTED_LISTS = {
     "tso_servers": "TSOSpec", "scheduling_servers": "SchedulingSpec",
     "resource_manager_servers": "ResourceManagerSpec", "router_servers": "RouterSpec",
     "tidb_dashboard_servers": "DashboardSpec", "pump_servers": "PumpSpec",
-    "drainer_servers": "DrainerSpec", "cdc_servers": "CDCSpec", "kvcdc_servers": "TiKVCDCSpec",
+    "drainer_servers": "DrainerSpec", "kvcdc_servers": "TiKVCDCSpec",
     "tispark_masters": "TiSparkMasterSpec", "tispark_workers": "TiSparkWorkerSpec",
     "monitoring_servers": "PrometheusSpec", "grafana_servers": "GrafanaSpec",
     "alertmanager_servers": "AlertmanagerSpec",
@@ -144,6 +159,7 @@ STRUCTS = {
     "PDSpec": ("spec.PDSpec", PD_SPEC),
     "TiKVSpec": ("spec.TiKVSpec", TIKV_SPEC),
     "TiDBSpec": ("spec.TiDBSpec", TIDB_SPEC),
+    "CDCSpec": ("spec.CDCSpec", CDC_SPEC),
     "Topology": ("spec.topology", TOPOLOGY),
 }
 
@@ -155,8 +171,11 @@ ALL_COMPONENT_NAMES = [
 ]
 
 # The components the sandbox runs, in start order, with their list key.
-RUN_ORDER = [("pd", "pd_servers"), ("tikv", "tikv_servers"), ("tidb", "tidb_servers")]
-LIST_ROLE = {"pd_servers": "pd", "tikv_servers": "tikv", "tidb_servers": "tidb"}
+RUN_ORDER = [("pd", "pd_servers"), ("tikv", "tikv_servers"), ("tidb", "tidb_servers"),
+             ("cdc", "cdc_servers")]
+LIST_ROLE = {key: comp for comp, key in RUN_ORDER}
+SPEC_NAMES = {"pd_servers": "PDSpec", "tikv_servers": "TiKVSpec", "tidb_servers": "TiDBSpec",
+              "cdc_servers": "CDCSpec"}
 
 # port field order in portConflictsDetect
 PORT_TYPES = ["port", "status_port", "peer_port", "client_port", "web_port", "tcp_port",
@@ -378,10 +397,14 @@ class Instance(object):
     def ports(self):
         if self.role == "pd":
             return [self.spec["client_port"], self.spec["peer_port"]]
+        if self.role == "cdc":
+            return [self.spec["port"]]  # TiCDC serves its HTTP API on its one port
         return [self.spec["port"], self.spec["status_port"]]
 
     @property
     def status_port(self):
+        if self.role == "cdc":
+            return self.spec["port"]
         return self.spec["peer_port"] if self.role == "pd" else self.spec["status_port"]
 
     @property
@@ -635,10 +658,10 @@ def parse_topology_text(text, source, strict=True):
     for key in UNSUPPORTED_LISTS:
         if data.get(key):
             raise failed("sandbox: %s is not emulated by the TiDB sandbox (only pd_servers, "
-                         "tikv_servers and tidb_servers can hold instances)" % key)
+                         "tikv_servers, tidb_servers and cdc_servers can hold instances)" % key)
     _apply_defaults(data, "Topology")
     for _comp, key in RUN_ORDER:
-        spec_name = {"pd_servers": "PDSpec", "tikv_servers": "TiKVSpec", "tidb_servers": "TiDBSpec"}[key]
+        spec_name = SPEC_NAMES[key]
         for spec in data[key]:
             for fkey, _kind, _o, default in STRUCTS[spec_name][1]:
                 if default is not None and not spec.get(fkey):

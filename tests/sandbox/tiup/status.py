@@ -6,7 +6,8 @@ spec/pd.go, spec/tikv.go, spec/util.go statusByHost):
   PD whose address is PD's pd-server.dashboard-address (from /pd/api/v1/config);
 - TiKV: the state_name of its store in /pd/api/v1/stores?state=0&state=1&state=2 asked of
   the PDs that are up; no PD up or no such store -> "N/A"; PD error -> "Down";
-- TiDB: GET http://host:status_port/status: "Up" if it answers, else "Down".
+- TiDB and TiCDC (spec/cdc.go, on its one port): GET http://host:status_port/status: "Up"
+  if it answers, else "Down".
 Probes run in parallel with short timeouts.
 """
 import json
@@ -78,10 +79,11 @@ def dashboard_address(pd_addrs, timeout):
 
 
 def tidb_status(inst, timeout):
+    """TiDB and TiCDC alike: statusByHost(host, status port, "/status")."""
     if not reachable(inst.manage_host):
         return "Down"
     try:
-        body = http_get("http://%s:%d/status" % (bind_host(inst.manage_host), inst.spec["status_port"]),
+        body = http_get("http://%s:%d/status" % (bind_host(inst.manage_host), inst.status_port),
                         timeout)
     except HTTPFailure:
         return "Down"
@@ -130,7 +132,7 @@ def cluster_status(topology, timeout, concurrency=8):
                 stores_error = True
         for inst in tikvs:
             statuses[inst.id] = tikv_status(inst, stores, stores_error, bool(active))
-        tidbs = topology.instances("tidb")
+        tidbs = topology.instances("tidb") + topology.instances("cdc")
         for inst, status in zip(tidbs, pool.map(lambda i: tidb_status(i, timeout), tidbs)):
             statuses[inst.id] = status
         dashboard = dash_future.result() if dash_future else None
