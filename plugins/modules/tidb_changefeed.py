@@ -265,8 +265,8 @@ ID_MAX = 128
 def summary(feed):
     if not feed:
         return {}
-    out = dict((k, feed.get(k)) for k in ("id", "namespace", "state", "sink_uri", "start_ts", "target_ts",
-                                         "checkpoint_ts", "checkpoint_time") if feed.get(k) is not None)
+    keys = ("id", "namespace", "state", "sink_uri", "start_ts", "target_ts", "checkpoint_ts", "checkpoint_time")
+    out = dict((k, feed.get(k)) for k in keys if feed.get(k) is not None)
     rules = ((feed.get("config") or {}).get("filter") or {}).get("rules")
     if rules is not None:
         out["filter_rules"] = rules

@@ -28,8 +28,13 @@ options:
 extends_documentation_fragment:
   - tidbops.manager.cdc
   - ansible.builtin.action_common_attributes
-  - ansible.builtin.action_common_attributes.info_module
   - tidbops.manager.attributes
+attributes:
+  check_mode:
+    support: full
+    details: Only reads.
+  diff_mode:
+    support: none
 seealso:
   - module: tidbops.manager.tidb_changefeed
 author:

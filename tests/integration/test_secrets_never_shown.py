@@ -26,21 +26,31 @@ def module_docs(env):
 
 
 def secrets_of(options):
-    return dict((name, "Leak-%s-7Qz" % name.replace("_", "")) for name in options
-                if name in secret_names() or name in OWN_SECRETS)
+    """The secret values given to a module: its secret options' and its dict options' secret sub-options'."""
+    found = dict((name, "Leak-%s-7Qz" % name.replace("_", "")) for name in options
+                 if name in secret_names() or name in OWN_SECRETS)
+    for name, option in options.items():
+        for sub in (option.get("suboptions") or {}) if option.get("type") == "dict" else ():
+            if sub in OWN_SECRETS:
+                found["%s.%s" % (name, sub)] = "Leak-%s%s-7Qz" % (name.replace("_", ""), sub)
+    return found
 
 
 def tasks_for(module, options):
-    secrets = secrets_of(options)
+    secrets = dict((name, value) for name, value in secrets_of(options).items() if "." not in name)
     wrong_scalars = dict((name, WRONG[o.get("type")]) for name, o in options.items()
                          if o.get("type") in ("int", "bool") and name not in secrets)
     yield "%s scalars" % module, dict(secrets, **wrong_scalars)
     for name, option in options.items():
         if option.get("type") == "dict" and name not in secrets:
             yield "%s %s" % (module, name), dict(secrets, **{name: WRONG["dict"]})
-            for sub, sub_option in (option.get("suboptions") or {}).items():
-                if sub_option.get("type") in WRONG:
-                    yield "%s %s.%s" % (module, name, sub), dict(secrets, **{name: {sub: WRONG[sub_option["type"]]}})
+            # a secret sub-option (a sink's password) is given beside the malformed one
+            subs = option.get("suboptions") or {}
+            sub_secrets = dict((sub, "Leak-%s%s-7Qz" % (name.replace("_", ""), sub)) for sub in subs if sub in OWN_SECRETS)
+            for sub, sub_option in subs.items():
+                if sub_option.get("type") in WRONG and sub not in sub_secrets:
+                    yield "%s %s.%s" % (module, name, sub), dict(secrets, **{name: dict(sub_secrets, **{
+                        sub: WRONG[sub_option["type"]]})})
         elif option.get("type") == "list" and name not in secrets:
             yield "%s %s" % (module, name), dict(secrets, **{name: WRONG["list"]})
 

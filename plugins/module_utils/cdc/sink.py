@@ -12,7 +12,7 @@ from v6.0.0 on, and TiUniManager's clone sent 0 for both.
 from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
-from ansible.module_utils.six.moves.urllib.parse import parse_qsl, quote, urlencode, urlsplit
+from ansible.module_utils.six.moves.urllib.parse import parse_qsl, quote, unquote, urlencode, urlsplit
 
 from ansible_collections.tidbops.manager.plugins.module_utils.errors import TidbOpsError
 
@@ -64,7 +64,7 @@ def shown(sink_uri):
         port = parts.port
     except ValueError:
         port = None
-    return (parts.scheme.lower(), (parts.hostname or "").lower(), port or 4000, parts.username or "",
+    return (parts.scheme.lower(), (parts.hostname or "").lower(), port or 4000, unquote(parts.username or ""),
             dict(parse_qsl(parts.query, keep_blank_values=True)))
 
 

@@ -98,23 +98,22 @@ def show_variables(ctx, m):
 # ---------------------------------------------------------------------------------------
 # Expressions inside SELECT
 
-_FUNCTIONS = {
-    "version": lambda ctx: ctx.identity.server_version,
-    "tidb_version": lambda ctx: ctx.identity.tidb_version_text,
-    # A TSO from the cluster's allocator, the one BACKUP's BackupTS comes from, so the two
-    # compare as they do on TiDB. (TiDB answers the transaction's start TSO: repeated calls in
-    # one explicit transaction agree there; here each call is a new TSO.)
-    "tidb_current_tso": lambda ctx: _current_tso(ctx),
-}
-
-
-
 def _current_tso(ctx):
     """A TSO marked with the binlog position now: the changes committed after the call are
     after it in the cluster's change stream (tests/sandbox/changelog.py)."""
     with ctx.admin().cursor() as cur:
         tso, dummy = brie.tso_allocator(ctx).next(mark=lambda: changelog.master_position(cur))
     return tso
+
+
+_FUNCTIONS = {
+    "version": lambda ctx: ctx.identity.server_version,
+    "tidb_version": lambda ctx: ctx.identity.tidb_version_text,
+    # A TSO from the cluster's allocator, the one BACKUP's BackupTS comes from, so the two
+    # compare as they do on TiDB. (TiDB answers the transaction's start TSO: repeated calls in
+    # one explicit transaction agree there; here each call is a new TSO.)
+    "tidb_current_tso": _current_tso,
+}
 
 
 # What can follow a select-list item that has no alias.
