@@ -93,7 +93,8 @@ ERROR_CODES = {
     "CDC_UNREACHABLE": "No TiCDC server in cdc_url answered.",
     "CDC_API_ERROR": "The TiCDC OpenAPI answered with an error that has no more specific code (see cdc_error_code).",
     "CDC_CHANGEFEED_INVALID": "TiCDC refused the changefeed's settings: its id, start_ts, target_ts or filter rules.",
-    "CDC_SINK_INVALID": "The sink is refused: a parameter out of range (worker-count or max-txn-row not positive), credentials in its options, or TiCDC cannot log in to it.",
+    "CDC_SINK_INVALID": ("The sink is refused: a parameter out of range (worker-count or max-txn-row not positive), "
+                         "credentials in its options, or TiCDC cannot log in to it."),
     "CDC_START_TS_BEFORE_GC": "The start TSO is at or before the upstream's GC safe point: the changes after it are gone (CDC:ErrStartTsBeforeGC).",
     "CDC_TABLE_INELIGIBLE": "Tables the filter takes have no primary or not-null unique key (CDC:ErrTableIneligible); set ignore_ineligible_table.",
     "CDC_CHANGEFEED_NOT_UPDATABLE": "The changefeed differs in what TiCDC cannot update (its start_ts); remove it and create it again.",
