@@ -23,6 +23,9 @@ What it serves, in PD's JSON shapes (indented, like PD's renderer):
   GET  /pd/api/v1/status                       {build_ts, version, git_hash, start_timestamp}
   GET  /pd/api/v1/cluster/status               {raft_bootstrap_time, is_initialized, ...}
   GET  /pd/api/v1/config, /config/replicate    config (dashboard-address, location labels)
+  POST /pd/api/v1/config                       online change of schedule/replication/pd-server
+                                               items, kept in the shared state ("etcd"); the
+                                               config file counts only until the first start
   GET  /pd/api/v1/gc/safepoint                 {service_gc_safe_points, min_..., gc_safe_point}
   DEL  /pd/api/v1/gc/safepoint/{service_id}    "Delete service GC safepoint successfully."
   GET  /pd/api/v2/ready                        only for PD >= v8.5.2 (when it was added)
@@ -42,6 +45,7 @@ Python helpers update_service_safepoint() and set_gc_life_time().
 """
 import argparse
 import contextlib
+import copy
 import datetime
 import fcntl
 import hashlib
@@ -57,6 +61,8 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import yaml
+
+from tests.sandbox import component_config
 
 MAX_INT64 = 9223372036854775807
 GIT_HASH = "7a9b1f7d0a2c3e4f5a6b7c8d9e0f1a2b3c4d5e6f"
@@ -412,33 +418,137 @@ class PD(object):
             if not dash and leader is not None:
                 # PD's leader replaces "auto" with the client URL of one member
                 state["dashboard_address"] = dash = leader["client_urls"][0]
-        labels = []
-        try:
-            with open(self.topology.path) as handle:
-                meta = yaml.safe_load(handle) or {}
-            pd_cfg = ((meta.get("topology") or {}).get("server_configs") or {}).get("pd") or {}
-            labels = pd_cfg.get("replication.location-labels") or \
-                ((pd_cfg.get("replication") or {}).get("location-labels")) or []
-        except (OSError, yaml.YAMLError):
-            pass
-        return {
+            items = self._persisted_items(state)
+        config = {
             "client-urls": "http://%s:%d" % (self.client_host, self.client_port),
             "peer-urls": "http://%s:%d" % (self.peer_host, self.peer_port),
             "advertise-client-urls": self.advertise_client,
             "name": self.name, "data-dir": self.data_dir or "",
             "lease": 3, "log": {"level": "info", "file": {"filename": self.log_file or ""}},
-            "schedule": {"max-store-down-time": "30m0s", "leader-schedule-limit": 4,
-                         "region-schedule-limit": 2048, "replica-schedule-limit": 64},
-            "replication": {"max-replicas": 3, "location-labels": ",".join(labels),
-                            "strictly-match-label": "false", "enable-placement-rules": "true",
-                            "isolation-level": ""},
-            "pd-server": {"use-region-storage": "true", "max-gap-reset-ts": "24h0m0s",
-                          "key-type": "table", "runtime-services": "",
-                          "metric-storage": "", "dashboard-address": dash or "auto",
-                          "flow-round-by-digit": 3, "min-resolved-ts-persistence-interval": "1s"},
             "cluster-version": self.topology.version.lstrip("v"),
             "labels": {},
         }
+        config = component_config.merge(config, copy.deepcopy(PERSISTED_DEFAULTS))
+        config["pd-server"]["dashboard-address"] = dash or "auto"
+        for name, value in items.items():
+            component_config.set_dotted(config, name, value)
+        return config
+
+    def _persisted_items(self, state):
+        """The sections PD keeps in etcd: taken from the config file when the cluster is
+        bootstrapped, and from then on changed only online (the file no longer counts)."""
+        if "config_items" not in state:
+            items = {}
+            try:
+                with open(self.topology.path) as handle:
+                    meta = yaml.safe_load(handle) or {}
+                pd_cfg = ((meta.get("topology") or {}).get("server_configs") or {}).get("pd") or {}
+                flat = component_config.flatten(pd_cfg)
+            except (OSError, yaml.YAMLError):
+                flat = {}
+            known = component_config.flatten(PERSISTED_DEFAULTS)
+            for name, value in flat.items():
+                if name in known:
+                    try:
+                        items[name] = _pd_value(known[name], value)
+                    except ValueError:
+                        continue
+            state["config_items"] = items
+        return state["config_items"]
+
+    def update_config(self, changes):
+        """POST /pd/api/v1/config (server/api/config.go): a map of items, dotted or by their
+        child tag; returns (status, JSON body)."""
+        known = component_config.flatten(PERSISTED_DEFAULTS)
+        typed = {}
+        for key, value in changes.items():
+            name = key if "." in key else _child_tag(known, key)
+            if name is None:
+                return 400, "config item %s not found" % key
+            prefix = name.split(".")[0]
+            if prefix in ("log", "cluster-version"):
+                continue  # accepted, not kept: the stand-in's log level and version are fixed
+            if prefix not in ONLINE_SECTIONS:
+                return 400, "config prefix %s not found" % prefix
+            if name not in known:
+                return 400, "config item %s not found" % name.split(".")[-1]
+            try:
+                typed[name] = _pd_value(known[name], value)
+            except ValueError as exc:
+                return 400, str(exc)
+        if typed.get("replication.max-replicas") == 0:
+            return 400, "[PD:config:ErrConfigItem]max-replicas should be greater than 0"
+        with locked_state(self.state_path) as state:
+            self._persisted_items(state).update(typed)
+        return 200, "The config is updated."
+
+    def max_replicas(self):
+        return int(self.config(None)["replication"]["max-replicas"])
+
+
+# The sections of PD's config that live in etcd and change online, with their defaults (v7.x).
+PERSISTED_DEFAULTS = {
+    "schedule": {"max-store-down-time": "30m0s", "leader-schedule-limit": 4,
+                 "region-schedule-limit": 2048, "replica-schedule-limit": 64,
+                 "merge-schedule-limit": 8, "hot-region-schedule-limit": 4,
+                 "max-merge-region-size": 20, "max-merge-region-keys": 200000,
+                 "patrol-region-interval": "10ms", "split-merge-interval": "1h0m0s",
+                 "enable-cross-table-merge": "true", "store-limit-version": "v1"},
+    "replication": {"max-replicas": 3, "location-labels": "", "strictly-match-label": "false",
+                    "enable-placement-rules": "true", "isolation-level": ""},
+    "pd-server": {"use-region-storage": "true", "max-gap-reset-ts": "24h0m0s",
+                  "key-type": "table", "runtime-services": "", "metric-storage": "",
+                  "dashboard-address": "auto", "flow-round-by-digit": 3,
+                  "min-resolved-ts-persistence-interval": "1s", "server-memory-limit": 0},
+    "replication-mode": {"replication-mode": "majority"},
+}
+ONLINE_SECTIONS = ("schedule", "replication", "replication-mode", "pd-server")
+_GO_TYPES = {int: "uint64", float: "float64", str: "string"}
+
+
+def _child_tag(known, key):
+    """reflectutil.FindJSONFullTagByChildTag: the full name of a bare item name."""
+    for name in known:
+        if name.split(".")[-1] == key:
+            return name
+    return None
+
+
+def _pd_value(default, value):
+    """The value as PD's typed config struct takes it (json.Unmarshal's complaint if not).
+    PD shows its booleans as strings ("true"), so those take a bool or its text."""
+    field = "Config"
+    if isinstance(default, int) and not isinstance(default, bool):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 \
+                or int(value) != value:
+            raise ValueError("json: cannot unmarshal %s into Go struct field %s of type uint64"
+                             % (_json_kind(value), field))
+        return int(value)
+    if default in ("true", "false"):
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, str) and value in ("true", "false"):
+            return value
+        raise ValueError("json: cannot unmarshal %s into Go struct field %s of type bool"
+                         % (_json_kind(value), field))
+    if isinstance(value, str):
+        if component_config.is_duration(default) and not component_config.is_duration(value):
+            raise ValueError("time: invalid duration %s" % json.dumps(value))
+        return value
+    if isinstance(value, list) and default == "":
+        return ",".join(str(v) for v in value)
+    raise ValueError("json: cannot unmarshal %s into Go struct field %s of type string"
+                     % (_json_kind(value), field))
+
+
+def _json_kind(value):
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
 
 
 def _host_port(url):
@@ -500,8 +610,7 @@ def make_handler(pd):
 
         def do_POST(self):
             length = int(self.headers.get("Content-Length") or 0)
-            if length:
-                self.rfile.read(length)
+            self.body = self.rfile.read(length) if length else b""
             self.route("POST")
 
         def do_PUT(self):
@@ -511,18 +620,20 @@ def make_handler(pd):
             parsed = urllib.parse.urlsplit(self.path)
             path = parsed.path
             query = urllib.parse.parse_qs(parsed.query, keep_blank_values=True)
+            known_path = False
             for pattern, methods, func in ROUTES:
                 match = re.fullmatch(pattern, path)
                 if not match:
                     continue
+                known_path = True
                 if method not in methods:
-                    return self.not_allowed()
+                    continue
                 try:
                     return func(self, query, *match.groups())
                 except Exception as exc:  # pylint: disable=broad-except
                     pd.log("ERROR", "http handler failed", error=str(exc), path=path)
                     return self.send_json(500, str(exc))
-            return self.not_found()
+            return self.not_allowed() if known_path else self.not_found()
 
         # -- handlers
         def h_ping(self, query):
@@ -594,7 +705,7 @@ def make_handler(pd):
         def h_cluster(self, query):
             if pd.leader() is None:
                 return self.send_json(500, REDIRECT_NO_LEADER)
-            self.send_json(200, {"id": pd.cluster_id, "max_peer_count": 3})
+            self.send_json(200, {"id": pd.cluster_id, "max_peer_count": pd.max_replicas()})
 
         def h_cluster_status(self, query):
             if pd.leader() is None:
@@ -609,6 +720,21 @@ def make_handler(pd):
             if leader is None:
                 return self.send_json(500, REDIRECT_NO_LEADER)
             self.send_json(200, pd.config(leader))
+
+        def h_config_post(self, query):
+            leader = pd.leader()
+            if leader is None:
+                return self.send_json(500, REDIRECT_NO_LEADER)
+            try:
+                changes = json.loads(self.body.decode() or "null")
+            except ValueError as exc:
+                return self.send_json(400, str(exc))
+            if not isinstance(changes, dict):
+                return self.send_json(400, "json: cannot unmarshal into map[string]interface {}")
+            if not changes:
+                return self.send_json(200, "The input is empty.")
+            code, body = pd.update_config(changes)
+            self.send_json(code, body)
 
         def h_replicate(self, query):
             leader = pd.leader()
@@ -671,6 +797,7 @@ def make_handler(pd):
         (r"/pd/api/v1/cluster", ("GET",), Handler.h_cluster),
         (r"/pd/api/v1/cluster/status", ("GET",), Handler.h_cluster_status),
         (r"/pd/api/v1/config", ("GET",), Handler.h_config),
+        (r"/pd/api/v1/config", ("POST",), Handler.h_config_post),
         (r"/pd/api/v1/config/replicate", ("GET",), Handler.h_replicate),
         (r"/pd/api/v1/gc/safepoint", ("GET",), Handler.h_gc_get),
         (r"/pd/api/v1/gc/safepoint/([^/]+)", ("DELETE",), Handler.h_gc_delete),

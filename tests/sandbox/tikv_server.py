@@ -12,6 +12,8 @@ does it logs a FATAL line and exits 1 without ever listening. Then it accepts TC
 connections on --addr (and closes them) and serves on --status-addr:
   GET /status    200, empty body
   GET /metrics   a few Prometheus lines (process start time, region/leader counts, engine size)
+  GET /config    the configuration (tests/sandbox/tikv_config.py), as JSON
+  POST /config   an online change, {"dotted.name": value, ...}, as TiKV takes it
 SIGTERM/SIGINT stop it (exit 0).
 """
 import argparse
@@ -25,6 +27,8 @@ import threading
 import time
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.sandbox.tikv_config import OnlineConfig
 
 _OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -105,7 +109,7 @@ def wait_for_pd(endpoints, deadline_seconds, log):
         interval = min(interval * 1.5, 1.0)
 
 
-def make_status_handler(started, args):
+def make_status_handler(started, config):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -127,6 +131,8 @@ def make_status_handler(started, args):
             path = self.path.split("?", 1)[0]
             if path == "/status":
                 return self._send(200, b"")
+            if path == "/config":
+                return self._send(200, json.dumps(config.get()).encode(), "application/json")
             if path == "/metrics":
                 lines = [
                     "# HELP process_start_time_seconds Start time of the process since unix epoch in seconds.",
@@ -149,6 +155,22 @@ def make_status_handler(started, args):
                 return self._send(200, ("\n".join(lines) + "\n").encode(),
                                   "text/plain; version=0.0.4; charset=utf-8")
             return self._send(404, b"")
+
+        def do_POST(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length)
+            if self.path.split("?", 1)[0] != "/config":
+                return self._send(404, b"")
+            try:
+                changes = json.loads(body.decode() or "null")
+            except ValueError as exc:
+                return self._send(500, ("fail to update, error: %s" % exc).encode())
+            if not isinstance(changes, dict):
+                return self._send(500, b"fail to update, error: expected a map of config items")
+            error = config.update(changes)
+            if error:
+                return self._send(500, error.encode())
+            return self._send(200, b"")
 
     return Handler
 
@@ -181,6 +203,11 @@ def main(argv=None):
     endpoints = [e.strip() for e in args.pd.split(",") if e.strip()]
     if args.data_dir:
         os.makedirs(args.data_dir, exist_ok=True)
+    try:
+        config = OnlineConfig(args.config)
+    except (OSError, ValueError) as exc:  # tomllib.TOMLDecodeError is a ValueError
+        log("FATAL", "lib.rs:1", "invalid configuration file %s: %s" % (args.config, exc))
+        return 1
     pd = wait_for_pd(endpoints, args.pd_timeout, log)
     if pd is None:
         log("FATAL", "server.rs:1107", "failed to start node: Other(\"[components/pd_client/src/"
@@ -198,7 +225,7 @@ def main(argv=None):
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind((host, port))
         listener.listen(128)
-        status = _Server((shost, sport), make_status_handler(started, args))
+        status = _Server((shost, sport), make_status_handler(started, config))
     except OSError as exc:
         log("FATAL", "server.rs:1107", "failed to start node: %s" % exc)
         return 1

@@ -206,7 +206,7 @@ def _is_bare_select_item(toks, first, last):
 
 # pylint: disable=wrong-import-position,unused-import
 from tests.sandbox.tidb import accounts, brie, checksum, kill, resultset  # noqa: E402,F401
-from tests.sandbox.tidb import cluster_info, import_into, variables_info  # noqa: E402,F401
+from tests.sandbox.tidb import cluster_config, cluster_info, import_into, variables_info  # noqa: E402,F401
 
 
 # ---------------------------------------------------------------------------------------

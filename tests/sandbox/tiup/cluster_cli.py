@@ -1,4 +1,5 @@
-"""`tiup cluster`: deploy, start, stop, restart, display, list, destroy, show-config.
+"""`tiup cluster`: deploy, start, stop, restart, display, list, destroy, show-config,
+edit-config (with --topology-file) and reload.
 
 Messages, flags, JSON mode, confirmations and error texts follow pingcap/tiup
 (components/cluster/command/*.go, pkg/cluster/manager/*.go, pkg/cluster/operation/*.go).
@@ -59,11 +60,15 @@ SUBCOMMANDS = {
     "destroy": [F.Flag("retain-node-data", "array"), F.Flag("retain-role-data", "array"),
                 F.Flag("force", "bool")],
     "show-config": [],
+    "edit-config": [F.Flag("topology-file", "string", default="")],
+    "reload": SELECT_FLAGS + [F.Flag("force", "bool"), F.Flag("skip-restart", "bool"),
+                              F.Flag("ignore-config-check", "bool"),
+                              F.Flag("transfer-timeout", "uint", default=600)],
 }
 
 # Real subcommands the sandbox does not emulate (yet).
 NOT_EMULATED = ["check", "scale-in", "scale-out", "clean", "upgrade", "prune", "audit",
-                "edit-config", "reload", "patch", "rename", "enable", "disable", "exec",
+                "patch", "rename", "enable", "disable", "exec",
                 "pull", "push", "replay", "template", "tls", "meta", "rotatessh", "test"]
 
 SHORT_HELP = {
@@ -71,12 +76,14 @@ SHORT_HELP = {
     "stop": "Stop a TiDB cluster", "restart": "Restart a TiDB cluster",
     "display": "Display information of a TiDB cluster", "list": "List all clusters",
     "destroy": "Destroy a specified cluster", "show-config": "Show TiDB cluster config",
+    "edit-config": "Edit TiDB cluster config", "reload": "Reload a TiDB cluster's config and restart if needed",
 }
 USAGE = {
     "deploy": "deploy <cluster-name> <version> <topology.yaml>", "start": "start <cluster-name>",
     "stop": "stop <cluster-name>", "restart": "restart <cluster-name>",
     "display": "display <cluster-name>", "list": "list", "destroy": "destroy <cluster-name>",
-    "show-config": "show-config <cluster-name>",
+    "show-config": "show-config <cluster-name>", "edit-config": "edit-config <cluster-name>",
+    "reload": "reload <cluster-name>",
 }
 
 
@@ -920,9 +927,154 @@ def cmd_show_config(ctx, args):
     ctx.p.out(dump(meta.topology.to_struct()))
 
 
+# Fields edit-config may change (tiup's `validate:"...:editable"` tags, the ones the sandbox's
+# topology has): everything else is immutable there (scale-out/in, not edit-config).
+EDITABLE_TOP = ("server_configs",)
+EDITABLE_INSTANCE = ("config", "resource_control", "numa_node", "numa_cores")
+
+
+def cmd_edit_config(ctx, args):
+    """manager.EditConfig: only the --topology-file form (the editor needs a terminal).
+    A file that does not parse, or changes an immutable field, is reported and nothing
+    changes, with exit code 0 as tiup does; so is a file equal to the current topology."""
+    if len(args) != 1:
+        print_help("edit-config", ctx.p)
+        return
+    name = args[0]
+    validate_cluster_name(name)
+    path = ctx.opts["topology_file"]
+    if not path:
+        raise TiupError("sandbox: `tiup cluster edit-config` opens an editor; the sandbox "
+                        "emulates only --topology-file")
+    from tests.sandbox.tiup.yamlout import dump
+    with cluster_lock(name):
+        meta = load_meta(name)
+        try:
+            with open(path) as handle:
+                new_text = handle.read()
+        except OSError as exc:
+            raise TiupError("open %s: %s" % (path, exc.strerror or exc))
+        try:
+            new_topo = S.parse_topology_text(new_text, path)
+        except TiupError as exc:
+            ctx.p.out("New topology could not be saved: ")
+            ctx.p.info("Failed to parse topology file: %s" % _cause(exc))
+            ctx.p.info("Nothing changed.")
+            return
+        new_topo.expand_relative_dirs()
+        changed = immutable_changes(meta.topology.to_struct(), new_topo.to_struct())
+        if changed:
+            ctx.p.out("New topology could not be saved: ")
+            ctx.p.error("immutable field changed: %s" % ", ".join(changed))
+            ctx.p.info("Nothing changed.")
+            return
+        orig_text = dump(meta.topology.to_struct())
+        if orig_text == new_text:
+            ctx.p.info("The file has nothing changed")
+            return
+        import difflib
+        ctx.p.out("".join(difflib.unified_diff(orig_text.splitlines(True), new_text.splitlines(True))))
+        if not ctx.opts["yes"]:
+            ctx.p.confirm_or_abort("Please check change highlight above, do you want to apply "
+                                   "the change? [y/N]:")
+        ctx.p.info("Applying changes...")
+        meta.topology = new_topo
+        S.save_meta(meta)
+    ctx.p.info("Applied successfully, please use `%s reload %s [-N <nodes>] [-R <roles>]` to "
+               "reload config." % (ARG0, name))
+
+
+def _cause(exc):
+    cause = getattr(exc, "cause", None)
+    return cause.error_string() if isinstance(cause, TiupError) else exc.error_string()
+
+
+def immutable_changes(old, new):
+    """utils.ValidateSpecDiff, for the sandbox's topology: the paths that changed outside
+    the editable fields, as "<path> changed from '<a>' to '<b>'" / "added" / "removed"."""
+    from tests.sandbox.tiup.yamlout import dump
+    import yaml
+
+    def strip(struct):
+        data = yaml.safe_load(dump(struct)) or {}
+        for key in EDITABLE_TOP:
+            data.pop(key, None)
+        for key, value in data.items():
+            if isinstance(value, list):
+                for item in value:
+                    if isinstance(item, dict):
+                        for field in EDITABLE_INSTANCE:
+                            item.pop(field, None)
+        return data
+
+    out = []
+
+    def walk(path, a, b):
+        if isinstance(a, dict) and isinstance(b, dict):
+            for key in sorted(set(a) | set(b), key=str):
+                sub = "%s.%s" % (path, key) if path else str(key)
+                if key not in b:
+                    out.append("removed %s" % sub)
+                elif key not in a:
+                    out.append("added %s" % sub)
+                else:
+                    walk(sub, a[key], b[key])
+        elif isinstance(a, list) and isinstance(b, list):
+            for index in range(max(len(a), len(b))):
+                sub = "%s.%d" % (path, index)
+                if index >= len(b):
+                    out.append("removed %s" % sub)
+                elif index >= len(a):
+                    out.append("added %s" % sub)
+                else:
+                    walk(sub, a[index], b[index])
+        elif a != b:
+            out.append("%s changed from '%s' to '%s'" % (path, a, b))
+
+    walk("", strip(old), strip(new))
+    return out
+
+
+def cmd_reload(ctx, args):
+    """manager.Reload: write every instance's config again from the topology, then restart
+    the chosen roles/nodes (all without -R/-N) unless --skip-restart."""
+    if len(args) != 1:
+        print_help("reload", ctx.p)
+        return
+    roles, nodes = ctx.opts["role"], ctx.opts["node"]
+    valid_roles(roles)
+    name = args[0]
+    validate_cluster_name(name)
+    skip_restart = ctx.opts["skip_restart"]
+    with cluster_lock(name):
+        meta = load_meta(name)
+        if not ctx.opts["yes"]:
+            ctx.p.confirm_or_abort("Will reload the cluster %s with restart policy is %s, nodes: %s, "
+                                   "roles: %s.\nDo you want to continue? [y/N]:"
+                                   % (name, "false" if skip_restart else "true",
+                                      ",".join(nodes), ",".join(roles)))
+        ssh_task_lines(ctx, name, meta.topology)
+        ctx.p.step("+ Refresh instance configs", mode="running")
+        cluster_dir = tiup_env.cluster_dir(name)
+        runtime = rt.ClusterRuntime(name)
+        for inst in meta.topology.instances():
+            rt.write_instance_files(meta.topology, inst, runtime.argv(inst, meta, meta.topology),
+                                    os.path.join(cluster_dir, "config-cache"))
+            ctx.p.step("  - Generate config %s -> %s" % (inst.role, inst.id))
+        S.save_meta(meta)
+        if not skip_restart:
+            ctx.p.info("+ [ Serial ] - UpgradeCluster")
+            try:
+                stop_components(ctx, meta, roles, nodes)
+                start_components(ctx, meta, roles, nodes)
+            except TiupError as exc:
+                raise exc.annotate("failed to restart")
+    ctx.p.info("Reloaded cluster `%s` successfully" % name)
+
+
 HANDLERS = {"deploy": cmd_deploy, "start": cmd_start, "stop": cmd_stop, "restart": cmd_restart,
             "display": cmd_display, "list": cmd_list, "destroy": cmd_destroy,
-            "show-config": cmd_show_config}
+            "show-config": cmd_show_config, "edit-config": cmd_edit_config, "reload": cmd_reload}
 
 
 # ---- help and entry ----------------------------------------------------------------------
@@ -954,7 +1106,8 @@ def _stdout(text):
 def root_help():
     lines = ["Deploy a TiDB cluster for production", "", "Usage:", "  %s [command]" % ARG0, "",
              "Available Commands:"]
-    for sub in ("deploy", "start", "stop", "restart", "display", "list", "destroy", "show-config"):
+    for sub in ("deploy", "start", "stop", "restart", "display", "list", "destroy", "show-config",
+                "edit-config", "reload"):
         lines.append("  %-12s %s" % (sub, SHORT_HELP[sub]))
     lines += ["", "Flags:"]
     for flag in GLOBAL_FLAGS:

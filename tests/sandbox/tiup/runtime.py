@@ -15,6 +15,7 @@ import sys
 import time
 
 from tests.sandbox import procs
+from tests.sandbox.component_config import merge, toml_dump
 from tests.sandbox.tiup import env as tiup_env
 
 SANDBOX_JSON = "sandbox.json"
@@ -282,58 +283,11 @@ def port_in_use(host, port):
 
 # ---- files a deployment leaves on the hosts ----------------------------------------------
 
-def toml_dump(data, prefix=""):
-    """A small TOML writer for the conf/<comp>.toml files (config maps from the topology)."""
-    lines = []
-    tables = []
-    for key in sorted(data):
-        value = data[key]
-        if isinstance(value, dict):
-            tables.append((key, value))
-        else:
-            lines.append("%s = %s" % (_toml_key(key), _toml_value(value)))
-    out = "\n".join(lines)
-    for key, value in tables:
-        name = (prefix + "." if prefix else "") + _toml_key(key)
-        body = toml_dump(value, name)
-        out += ("\n\n" if out else "") + "[%s]\n%s" % (name, body)
-    return out
-
-
-def _toml_key(key):
-    key = str(key)
-    if key.replace("-", "").replace("_", "").isalnum():
-        return key
-    return json.dumps(key)
-
-
-def _toml_value(value):
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (int, float)):
-        return repr(value)
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if value is None:
-        return '""'
-    return json.dumps(str(value))
-
-
 def merged_config(topology, inst):
     from tests.sandbox.tiup.spec import fold_map
     global_cfg = fold_map((topology.data.get("server_configs") or {}).get(inst.role) or {})
     inst_cfg = fold_map(inst.spec.get("config") or {})
-    return _merge(global_cfg, inst_cfg)
-
-
-def _merge(base, extra):
-    out = dict(base)
-    for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = value
-    return out
+    return merge(global_cfg, inst_cfg)
 
 
 def write_instance_files(topology, inst, argv, cache_dir):
