@@ -11,7 +11,8 @@ REQUIRED = dict(tidb_backup=dict(cluster="c1"), tidb_backup_strategy=dict(cluste
                 tidb_export=dict(cluster="c1"), tidb_gc=dict(cluster="c1"), tidb_import=dict(cluster="c1"),
                 tidb_query=dict(query="SELECT 1"), tidb_restore=dict(cluster="c1", backup="b1"),
                 tidb_user=dict(name="u1"), tidb_variables=dict(variables={"tidb_txn_mode": "pessimistic"}),
-                tidb_changefeed=dict(changefeed_id="f1"))
+                tidb_changefeed=dict(changefeed_id="f1"),
+                tidb_config=dict(cluster="c1", component="tikv", settings={"split.qps-threshold": 1}))
 # The pairs each module declares it cannot take together (mutually_exclusive, required_if, required_by).
 CONFLICTS = dict(
     dm_member=dict(state="leader_evicted"),
@@ -31,7 +32,8 @@ CONFLICTS = dict(
 # Modules whose options have no pair that excludes the other: a choice not offered instead.
 CHOICES = dict(dm_member_info=dict(role="leaders"), tidb_backup_info=dict(status=["done"]), tidb_gc=dict(state="hold"),
                tidb_transfer_info=dict(type="copy"), tidb_variables=dict(variables="not a mapping"),
-               tidb_changefeed=dict(state="running"), tidb_changefeed_info=dict(cdc_timeout="soon"))
+               tidb_changefeed=dict(state="running"), tidb_changefeed_info=dict(cdc_timeout="soon"),
+               tidb_config=dict(component="tidb"))
 
 
 def cases():

@@ -62,7 +62,8 @@ def test_the_rule_sees_an_offender(tmp_path):
 
 @pytest.mark.parametrize("module", ["tidb_query", "tidb_gc", "tidb_cluster", "tidb_cluster_info", "tidb_backup",
                                     "tidb_restore", "tidb_backup_info", "tidb_export", "tidb_import",
-                                    "tidb_variables", "tidb_user", "tidb_changefeed", "tidb_changefeed_info"])
+                                    "tidb_variables", "tidb_user", "tidb_changefeed", "tidb_changefeed_info",
+                                    "tidb_config"])
 def test_tidb_modules_load_neither_boto3_nor_the_http_client(module):
     code = ("import sys; sys.path.insert(0, %r); "
             "import ansible_collections.tidbops.manager.plugins.modules.%s; "
@@ -74,7 +75,7 @@ def test_tidb_modules_load_neither_boto3_nor_the_http_client(module):
 
 @pytest.mark.parametrize("module", ["tidb_query", "tidb_gc", "tidb_backup", "tidb_restore", "tidb_backup_info",
                                     "dm_member", "tidb_variables", "tidb_user", "tidb_changefeed",
-                                    "tidb_changefeed_info"])
+                                    "tidb_changefeed_info", "tidb_config"])
 def test_modules_that_show_no_yaml_do_not_load_pyyaml(module):
     code = ("import sys; sys.path.insert(0, %r); "
             "import ansible_collections.tidbops.manager.plugins.modules.%s; "

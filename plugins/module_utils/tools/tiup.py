@@ -152,6 +152,17 @@ class Tiup(object):
         return self.cluster("restart", name, *(selection_args(roles, nodes) + timeout_args(wait_timeout)),
                             failure_code="CLUSTER_START_FAILED")
 
+    def edit_config(self, name, topology_file):
+        """Replace the topology (only its editable fields may differ). tiup exits 0 also when it
+        saved nothing (a file it cannot parse, an immutable field changed): read it back."""
+        return self.cluster("edit-config", name, "--topology-file", topology_file,
+                            failure_code="CONFIG_PERSIST_FAILED")
+
+    def reload(self, name, roles=None, wait_timeout=None):
+        """Write every instance's config files from the topology, restart the roles given."""
+        return self.cluster("reload", name, *(selection_args(roles, None) + timeout_args(wait_timeout)),
+                            failure_code="CONFIG_RELOAD_FAILED")
+
     def destroy(self, name, force=False):
         args = ["destroy", name] + (["--force"] if force else [])
         return self.cluster(*args, failure_code="CLUSTER_DESTROY_FAILED")
