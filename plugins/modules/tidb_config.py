@@ -264,8 +264,8 @@ class ConfigTask(object):
         from ansible_collections.tidbops.manager.plugins.module_utils import yamldoc
         name = self.params["cluster"]
         topology = yamldoc.load(self.tiup.show_config(name)) or {}
-        section = topology.setdefault("server_configs", {}).setdefault(self.component, {}) or {}
-        topology["server_configs"][self.component] = section
+        configs = topology.setdefault("server_configs", {})
+        section = configs[self.component] = configs.get(self.component) or {}
         for item in names:
             put(section, item, self.wanted[item])
         fd, path = tempfile.mkstemp(prefix="tidbops-topology-", suffix=".yaml")

@@ -382,10 +382,7 @@ def _deploy(ctx, opts, name, version, topo_file):
             ctx.p.step("  - Copy %s -> %s" % (inst.role, inst.manage_host))
         ctx.p.step("+ Copy certificate to remote host", mode="running")
         ctx.p.step("+ Init instance configs", mode="running")
-        for inst in topo.instances():
-            rt.write_instance_files(topo, inst, runtime.argv(inst, meta, topo),
-                                    os.path.join(cluster_dir, "config-cache"))
-            ctx.p.step("  - Generate config %s -> %s" % (inst.role, inst.id))
+        write_configs(ctx, meta, runtime)
         ctx.p.step("+ Init monitor configs", mode="running")
         mon = topo.data["monitored"]
         for host, dummy in hosts:
@@ -400,6 +397,15 @@ def _deploy(ctx, opts, name, version, topo_file):
         raise
     ctx.p.info("Cluster `%s` deployed successfully, you can start it with command: `%s start %s --init`"
                % (name, ARG0, name))
+
+
+def write_configs(ctx, meta, runtime):
+    """Every instance's config file and run script from the topology (deploy's InitConfig
+    step, which reload runs again)."""
+    cache = tiup_env.cluster_dir(meta.name, "config-cache")
+    for inst in meta.topology.instances():
+        rt.write_instance_files(meta.topology, inst, runtime.argv(inst, meta, meta.topology), cache)
+        ctx.p.step("  - Generate config %s -> %s" % (inst.role, inst.id))
 
 
 def read_identity(ctx, path, use_password):
@@ -1055,12 +1061,7 @@ def cmd_reload(ctx, args):
                                       ",".join(nodes), ",".join(roles)))
         ssh_task_lines(ctx, name, meta.topology)
         ctx.p.step("+ Refresh instance configs", mode="running")
-        cluster_dir = tiup_env.cluster_dir(name)
-        runtime = rt.ClusterRuntime(name)
-        for inst in meta.topology.instances():
-            rt.write_instance_files(meta.topology, inst, runtime.argv(inst, meta, meta.topology),
-                                    os.path.join(cluster_dir, "config-cache"))
-            ctx.p.step("  - Generate config %s -> %s" % (inst.role, inst.id))
+        write_configs(ctx, meta, rt.ClusterRuntime(name))
         S.save_meta(meta)
         if not skip_restart:
             ctx.p.info("+ [ Serial ] - UpgradeCluster")
